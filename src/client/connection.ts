@@ -1,0 +1,224 @@
+import { QrpcError } from '../protocol/errors.js';
+import type { Frame, PayloadInput } from '../protocol/frame.js';
+import type { WaitOptions } from '../core/call.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { toHandlerSource } from '../core/mux.js';
+import { Session } from '../core/session.js';
+import type { StreamWriter } from '../core/writer.js';
+import type { Call } from '../core/call.js';
+import { transport as selectTransport } from '../transport/select.js';
+import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
+import type { HostPort } from '../util/address.js';
+import type { ClientOptions } from './options.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * A client connection. Without reconnect it is one socket; with reconnect it
+ * moves to a new socket (next address, round-robin) after a disconnect until
+ * close() is called. Requests are odd IDs; the server's calls to us are even.
+ */
+export class Connection {
+  private readonly addresses: HostPort[];
+  private readonly options: ClientOptions;
+  private readonly logger: Logger;
+  private session: Session | null = null;
+  private nextAddress = 0;
+  private userClosed = false;
+  private waiters: Array<{ resolve: (s: Session) => void; reject: (e: Error) => void }> = [];
+  private resolveClosed!: () => void;
+  /** Settles once the connection is closed for good (after close(), or the one socket closed without reconnect). */
+  readonly closed: Promise<void>;
+
+  /** @internal use connect() */
+  constructor(addresses: HostPort[], options: ClientOptions) {
+    this.addresses = addresses;
+    this.options = options;
+    this.logger = options.logger ?? silentLogger;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get isClosed(): boolean {
+    return this.userClosed || (this.session?.isClosed ?? true) && !this.reconnecting;
+  }
+
+  get isConnected(): boolean {
+    return this.session !== null && !this.session.isClosed;
+  }
+
+  get remoteAddress(): string {
+    return this.session?.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.session?.remotePort ?? 0;
+  }
+
+  private get reconnecting(): boolean {
+    return Boolean(this.options.reconnect) && !this.userClosed;
+  }
+
+  /** @internal connects to the first address that answers; rejects after one failed round. */
+  async open(): Promise<this> {
+    let lastError: unknown = null;
+    for (let i = 0; i < this.addresses.length; i++) {
+      try {
+        await this.dial();
+        return this;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  private async dial(): Promise<void> {
+    const addr = this.addresses[this.nextAddress];
+    this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
+    const o = this.options;
+    const conn = await selectTransport().connect({
+      ...DEFAULT_SOCKET_OPTIONS,
+      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+      host: addr.host,
+      port: addr.port,
+      ...socketOptionsFrom(o),
+    });
+    if (this.userClosed) {
+      conn.destroy();
+      throw new QrpcError('ERR_CONN_CLOSED', 'closed while connecting');
+    }
+    const session = new Session(conn, {
+      role: 'client',
+      handler: toHandlerSource(o.handler),
+      codec: o.codec ?? null,
+      logger: this.logger,
+      onPush: o.onPush ? (frame) => o.onPush!(frame, this) : null,
+      unknownCmd: 'reset',
+      maxInboundFramesPerSecond: 0,
+      maxInflightNonBlocking: 0,
+      nextPushId: null,
+    });
+    this.session = session;
+    session.onClose((error) => this.onSessionClosed(session, error));
+    session.start();
+    for (const w of this.waiters.splice(0)) w.resolve(session);
+    if (o.onConnect) {
+      try {
+        o.onConnect(this);
+      } catch (err) {
+        this.logger.error({ err }, 'qrpc: onConnect threw');
+      }
+    }
+  }
+
+  private onSessionClosed(session: Session, error: QrpcError | null): void {
+    if (this.options.onDisconnect) {
+      try {
+        this.options.onDisconnect(this, error);
+      } catch (err) {
+        this.logger.error({ err }, 'qrpc: onDisconnect threw');
+      }
+    }
+    if (this.session !== session) return;
+    if (this.reconnecting) {
+      void this.reconnectLoop();
+      return;
+    }
+    this.finish();
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    const backoff = typeof this.options.reconnect === 'object' ? (this.options.reconnect.backoffMs ?? 2000) : 2000;
+    while (!this.userClosed) {
+      for (let i = 0; i < this.addresses.length && !this.userClosed; i++) {
+        try {
+          await this.dial();
+          return;
+        } catch (err) {
+          this.logger.debug({ err }, 'qrpc: reconnect attempt failed');
+        }
+      }
+      // A whole round failed: callers waiting for a connection in fail-fast mode are told now.
+      if (this.options.whileDisconnected !== 'wait') this.failWaiters(new QrpcError('ERR_NOT_CONNECTED', 'not connected: reconnecting'));
+      await sleep(backoff);
+    }
+  }
+
+  private failWaiters(error: Error): void {
+    for (const w of this.waiters.splice(0)) w.reject(error);
+  }
+
+  private finish(): void {
+    this.failWaiters(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
+    this.resolveClosed();
+  }
+
+  /** The live session, or ERR_NOT_CONNECTED / ERR_CONN_CLOSED. */
+  private current(): Session {
+    const s = this.session;
+    if (s !== null && !s.isClosed) return s;
+    if (this.userClosed || !this.options.reconnect) throw new QrpcError('ERR_CONN_CLOSED', 'the connection is closed', { cause: s?.closeReason ?? undefined });
+    throw new QrpcError('ERR_NOT_CONNECTED', 'not connected (reconnecting)');
+  }
+
+  /** Go's Request: one frame; `response` is null for a push. */
+  request(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; response: Call | null } {
+    return this.current().request(cmd, flags, payload);
+  }
+
+  /** Non-blocking request resolved with the first frame of the answer. */
+  call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = {}): Promise<Frame> {
+    const s = this.session;
+    if (s !== null && !s.isClosed) return s.call(cmd, payload, options);
+    if (this.options.whileDisconnected === 'wait' && this.reconnecting) {
+      return this.nextSession(options).then((session) => session.call(cmd, payload, options));
+    }
+    try {
+      this.current();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return s!.call(cmd, payload, options);
+  }
+
+  private nextSession(options: WaitOptions): Promise<Session> {
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.waiters.push(waiter);
+      const giveUp = (error: QrpcError) => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(error);
+      };
+      if (options.timeoutMs) {
+        setTimeout(() => giveUp(new QrpcError('ERR_TIMEOUT', `not connected within ${options.timeoutMs} ms`)), options.timeoutMs).unref();
+      }
+      options.signal?.addEventListener('abort', () => giveUp(new QrpcError('ERR_ABORTED', 'the request was aborted', { cause: options.signal!.reason })), { once: true });
+    });
+  }
+
+  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; writer: StreamWriter; response: Call } {
+    return this.current().streamRequest(cmd, flags, payload);
+  }
+
+  /** Client → server push (no answer). Returns its ID. */
+  push(cmd: number, payload?: PayloadInput, flags: number = 0): bigint {
+    return this.current().push(cmd, payload, flags);
+  }
+
+  /** Resets a request (ours or the server's call to us) with a reason code. */
+  reset(requestId: bigint, reason: number = 0): Promise<void> {
+    return this.current().reset(requestId, reason);
+  }
+
+  /** Closes for good (no reconnect); resolves when the socket is closed. */
+  close(): Promise<void> {
+    if (!this.userClosed) {
+      this.userClosed = true;
+      const s = this.session;
+      if (s !== null && !s.isClosed) s.close();
+      else this.finish();
+    }
+    return this.closed;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Codec } from '../core/codec.js';
+import type { Logger } from '../core/logger.js';
+import type { Handler, HandlerSource } from '../core/mux.js';
+import type { Frame } from '../protocol/frame.js';
+import type { QrpcError } from '../protocol/errors.js';
+import type { Connection } from './connection.js';
+
+export interface ReconnectOptions {
+  /** Wait after a full round of failed addresses (Go: 2 s). */
+  backoffMs?: number;
+  /** Shuffle the addresses once, then try them round-robin (default true, as Go). */
+  shuffle?: boolean;
+}
+
+/** Client connection options (Go's ConnectionConfig). Durations in ms; 0 disables. */
+export interface ClientOptions {
+  /** Handles requests the server sends to this client (even IDs, non-blocking). */
+  handler?: HandlerSource | Handler;
+  /** Pushes from the server. */
+  onPush?: (frame: Frame, conn: Connection) => void;
+  codec?: Codec;
+  logger?: Logger;
+  connectTimeoutMs?: number;
+  maxFrameSize?: number;
+  readTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  stalledPayloadMs?: number;
+  keepAliveMs?: number;
+  noDelay?: boolean;
+  highWaterMark?: number;
+  /** Reconnect after a disconnect, trying every address (Go's NewConnectionWithReconnect). */
+  reconnect?: boolean | ReconnectOptions;
+  /** While reconnecting, call() waits for the next connection or fails at once (default 'fail'). */
+  whileDisconnected?: 'wait' | 'fail';
+  onConnect?: (conn: Connection) => void;
+  onDisconnect?: (conn: Connection, error: QrpcError | null) => void;
+}

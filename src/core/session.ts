@@ -1,0 +1,630 @@
+import { assertCmd } from '../protocol/cmd.js';
+import { QrpcError, ResetReason } from '../protocol/errors.js';
+import { Flags, isDone, isNonBlock } from '../protocol/flags.js';
+import { MAX_REQUEST_ID, toPayload, type Frame, type PayloadInput } from '../protocol/frame.js';
+import type { ConnectionHandler, TransportConnection } from '../transport/types.js';
+import { Call, type CallOwner, type WaitOptions } from './call.js';
+import type { Codec } from './codec.js';
+import type { Logger } from './logger.js';
+import type { HandlerSource } from './mux.js';
+import { PerSecondCounter } from './rate.js';
+import { RequestFrame } from './request.js';
+import { FrameWriter, StreamWriter, quietReject } from './writer.js';
+
+export type Role = 'server' | 'client';
+
+export interface SessionOptions {
+  role: Role;
+  /** Requests from the peer; on a client, only even-ID non-blocking requests are accepted, and only with a handler. */
+  handler: HandlerSource | null;
+  codec: Codec | null;
+  logger: Logger;
+  /** Push frames from the peer. */
+  onPush: ((frame: Frame, session: Session) => void) | null;
+  /** What a request for an unregistered cmd gets: a reset (default) or, as in Go, a closed connection. */
+  unknownCmd: 'reset' | 'close';
+  /** 0 = unlimited. Exceeded → the connection is closed (ERR_RATE_LIMIT). */
+  maxInboundFramesPerSecond: number;
+  /** 0 = unlimited. Exceeded → the connection is closed (ERR_TOO_MANY_INFLIGHT). */
+  maxInflightNonBlocking: number;
+  /** Push IDs: the server's counter; a client takes them from its request IDs, as Go does. */
+  nextPushId: (() => bigint) | null;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** Requests waiting behind a blocking handler above which reading pauses. */
+const MAX_QUEUED_REQUESTS = 1024;
+
+export interface RequestHandle {
+  requestId: bigint;
+  response: Call;
+}
+
+/**
+ * The protocol engine of one connection, used by both ends: request IDs,
+ * per-ID stream state (self / peer halves), dispatch (blocking in order,
+ * non-blocking at once), resets, pushes, codec and close. It sees frames and
+ * a TransportConnection, never a socket.
+ */
+export class Session implements ConnectionHandler, CallOwner {
+  readonly transport: TransportConnection;
+  readonly role: Role;
+  protected readonly options: SessionOptions;
+  protected readonly logger: Logger;
+  /** Requests we sent whose answer is not complete. */
+  private readonly calls = new Map<bigint, Call>();
+  /** Requests the peer opened toward us whose stream is not fully closed. */
+  private readonly served = new Map<bigint, RequestFrame>();
+  private nextId: bigint;
+  private readonly firstId: bigint;
+  /** New requests waiting behind a blocking handler, in arrival order. */
+  private queue: RequestFrame[] = [];
+  private queueHead = 0;
+  private blockingBusy = false;
+  private pausedForBacklog = false;
+  private inflightNonBlocking = 0;
+  private activeHandlers = 0;
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly fps: PerSecondCounter | null;
+  /** Set while an asynchronous decode is in progress: later frames wait their turn. */
+  private ordered: Promise<void> | null = null;
+  private orderedCount = 0;
+  private drainWait: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  private closeCallbacks: Array<(error: QrpcError | null) => void> = [];
+  private closeError: QrpcError | null = null;
+  private resolveClosed!: () => void;
+  isClosed = false;
+  /** Settles once the connection is closed and every close callback ran. */
+  readonly closed: Promise<void>;
+
+  constructor(transport: TransportConnection, options: SessionOptions) {
+    this.transport = transport;
+    this.role = options.role;
+    this.options = options;
+    this.logger = options.logger;
+    // Go: a client's IDs are 2n+1 from n = 1 (first 3), a server's are 2n (first 2).
+    this.firstId = this.nextId = options.role === 'client' ? 3n : 2n;
+    this.fps = options.maxInboundFramesPerSecond > 0 ? new PerSecondCounter() : null;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.transport.remotePort;
+  }
+
+  /** Why the connection closed (null while open or after an orderly close). */
+  get closeReason(): QrpcError | null {
+    return this.closeError;
+  }
+
+  /** Starts reading; call once, right after construction. */
+  start(): void {
+    this.transport.attach(this);
+  }
+
+  // ---------------------------------------------------------------- outgoing
+
+  private allocId(): bigint {
+    const id = this.nextId;
+    this.nextId = id >= MAX_REQUEST_ID - 1n ? this.firstId : id + 2n;
+    if (this.calls.has(id) || this.served.has(id)) {
+      throw new QrpcError('ERR_ID_COLLISION', `request id ${id} is still in use on this connection`);
+    }
+    return id;
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new QrpcError('ERR_CONN_CLOSED', 'the connection is closed', { cause: this.closeError ?? undefined });
+  }
+
+  /**
+   * Sends one request frame. With the Push flag nothing is awaited and
+   * `response` is null. Throws ERR_CONN_CLOSED, ERR_INVALID_CMD, ERR_ID_COLLISION.
+   */
+  request(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; response: Call | null } {
+    assertCmd(cmd);
+    this.assertOpen();
+    if (flags & (Flags.Stream | Flags.StreamEnd | Flags.StreamRst)) {
+      throw new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
+    }
+    if (flags & Flags.Push) return { requestId: this.sendPush(cmd, payload, flags), response: null };
+    const id = this.allocId();
+    const call = new Call(this, id);
+    this.calls.set(id, call);
+    void this.sendFrame(id, flags, cmd, toPayload(payload), false, call);
+    return { requestId: id, response: call };
+  }
+
+  /** Non-blocking request, resolved with the answer's first frame. */
+  call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = {}): Promise<Frame> {
+    let handle;
+    try {
+      handle = this.request(cmd, (options.flags ?? 0) | Flags.NB, payload);
+    } catch (err) {
+      return quietReject(err);
+    }
+    return handle.response!.frame(options);
+  }
+
+  /** Opens a streamed request: the first frame carries `payload`; the writer sends the rest. */
+  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; writer: StreamWriter; response: Call } {
+    assertCmd(cmd);
+    this.assertOpen();
+    const id = this.allocId();
+    const call = new Call(this, id);
+    this.calls.set(id, call);
+    const base = flags & (Flags.NB | Flags.Codec);
+    void this.sendFrame(id, base | Flags.Stream, cmd, toPayload(payload), false, call);
+    return { requestId: id, writer: new StreamWriter(this, call, cmd, base), response: call };
+  }
+
+  /** Sends a push (no answer, no stream state). Returns the push's ID. */
+  push(cmd: number, payload?: PayloadInput, flags: number = 0): bigint {
+    assertCmd(cmd);
+    this.assertOpen();
+    return this.sendPush(cmd, payload, flags);
+  }
+
+  private sendPush(cmd: number, payload: PayloadInput, flags: number): bigint {
+    const id = this.options.nextPushId ? this.options.nextPushId() : this.allocId();
+    void this.sendFrame(id, (flags & Flags.Codec) | Flags.Push, cmd, toPayload(payload), false, null);
+    return id;
+  }
+
+  /**
+   * Sends a reset for `requestId` (reason in cmd) and closes both halves
+   * locally. Not sent when the ID has no open half.
+   */
+  reset(requestId: bigint, reason: number = ResetReason.None): Promise<void> {
+    if (this.isClosed) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
+    const served = this.served.get(requestId);
+    if (served !== undefined) {
+      const wasOpen = !served.selfClosed || !served.peerClosed;
+      served.selfClosed = true;
+      served.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset locally`, { reason }));
+      this.release(served);
+      return wasOpen ? this.writeReset(requestId, reason) : RESOLVED;
+    }
+    const call = this.calls.get(requestId);
+    if (call !== undefined) {
+      this.abortCall(call, new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset locally`, { reason }), reason);
+    }
+    return RESOLVED;
+  }
+
+  /** The caller gave up on `call`: tell the peer (reset) and fail the caller's wait. */
+  abortCall(call: Call, error: QrpcError, reason: number = ResetReason.None): void {
+    if (!(call.selfClosed && call.peerClosed) && !this.isClosed) void this.writeReset(call.requestId, reason);
+    call.selfClosed = true;
+    call.fail(error);
+    if (this.calls.get(call.requestId) === call) this.calls.delete(call.requestId);
+  }
+
+  private writeReset(requestId: bigint, reason: number): Promise<void> {
+    return this.write(requestId, Flags.StreamRst, reason & 0xffffff, Buffer.alloc(0));
+  }
+
+  /**
+   * Writes one frame with stream-state checks. `state` is the ID's record when
+   * the caller has it (a handler's request, a stream writer's call); otherwise
+   * the ID is looked up. Writing on a self-closed half sends nothing and
+   * rejects with ERR_WRITE_AFTER_CLOSE.
+   */
+  sendFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer, preEncoded: boolean, state: RequestFrame | Call | null): Promise<void> {
+    if (this.isClosed) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed', { cause: this.closeError ?? undefined }));
+    if (flags & Flags.StreamRst) return this.reset(requestId, cmd);
+    if ((flags & Flags.Push) === 0) {
+      if (state === null || state.requestId !== requestId) state = this.served.get(requestId) ?? this.calls.get(requestId) ?? null;
+      if (state !== null) {
+        if (state.selfClosed) {
+          return quietReject(new QrpcError('ERR_WRITE_AFTER_CLOSE', `request ${requestId}: this side already sent its final frame or a reset`));
+        }
+        if (isDone(flags)) {
+          state.selfClosed = true;
+          if (state instanceof RequestFrame) this.release(state);
+          else if (state.peerClosed && this.calls.get(requestId) === state) this.calls.delete(requestId);
+        }
+      }
+    }
+    if (flags & Flags.Codec) {
+      if (payload.length === 0) {
+        flags &= ~Flags.Codec;
+      } else if (!preEncoded) {
+        const codec = this.options.codec;
+        if (codec === null) return quietReject(new QrpcError('ERR_NO_CODEC', 'the Codec flag needs a codec on this connection'));
+        let encoded;
+        try {
+          encoded = codec.encode(payload);
+        } catch (err) {
+          return quietReject(new QrpcError('ERR_CODEC', 'codec.encode failed', { cause: err }));
+        }
+        if (encoded instanceof Promise) {
+          return encoded.then(
+            (buf) => this.writeEncoded(requestId, flags, cmd, payload, buf),
+            (err) => Promise.reject(new QrpcError('ERR_CODEC', 'codec.encode failed', { cause: err })),
+          );
+        }
+        return this.writeEncoded(requestId, flags, cmd, payload, encoded);
+      }
+    }
+    return this.write(requestId, flags, cmd, payload);
+  }
+
+  /** Go's rule: when encoding makes the payload larger, send it plain and clear the flag. */
+  private writeEncoded(requestId: bigint, flags: number, cmd: number, plain: Buffer, encoded: Buffer): Promise<void> {
+    if (encoded.length > plain.length) return this.write(requestId, flags & ~Flags.Codec, cmd, plain);
+    return this.write(requestId, flags, cmd, encoded);
+  }
+
+  private write(requestId: bigint, flags: number, cmd: number, payload: Buffer): Promise<void> {
+    if (this.isClosed) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
+    if (this.transport.writeFrame(requestId, flags, cmd, payload)) return RESOLVED;
+    return this.whenDrained();
+  }
+
+  /** Resolves once queued output is below the high-water mark again. */
+  whenDrained(): Promise<void> {
+    if (!this.transport.needDrain) return RESOLVED;
+    if (this.drainWait === null) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => {});
+      this.drainWait = { promise, resolve, reject };
+    }
+    return this.drainWait.promise;
+  }
+
+  // ---------------------------------------------------------------- incoming
+
+  onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
+    if (this.isClosed) return;
+    if (this.fps !== null && this.fps.add(1, Date.now()) > this.options.maxInboundFramesPerSecond) {
+      this.fail(new QrpcError('ERR_RATE_LIMIT', `more than ${this.options.maxInboundFramesPerSecond} frames per second`));
+      return;
+    }
+    if (this.ordered !== null) {
+      this.chain(() => this.inbound(requestId, flags, cmd, payload));
+      return;
+    }
+    const pending = this.inbound(requestId, flags, cmd, payload);
+    if (pending !== undefined) this.chain(() => pending);
+  }
+
+  /** Keeps frames in order behind an asynchronous decode. */
+  private chain(step: () => Promise<void> | void): void {
+    this.orderedCount++;
+    const prev = this.ordered ?? RESOLVED;
+    this.ordered = prev.then(step).finally(() => {
+      if (--this.orderedCount === 0) this.ordered = null;
+    });
+  }
+
+  /** Decodes (Codec flag) then routes; returns a promise only when the codec is asynchronous. */
+  private inbound(requestId: bigint, flags: number, cmd: number, payload: Buffer): Promise<void> | void {
+    if (this.isClosed) return;
+    if ((flags & Flags.Codec) !== 0 && payload.length > 0) {
+      const codec = this.options.codec;
+      if (codec === null) {
+        this.fail(new QrpcError('ERR_NO_CODEC', `frame ${requestId} has the Codec flag but this connection has no codec`));
+        return;
+      }
+      let decoded;
+      try {
+        decoded = codec.decode(payload);
+      } catch (err) {
+        this.fail(new QrpcError('ERR_CODEC', `frame ${requestId} could not be decoded`, { cause: err }));
+        return;
+      }
+      if (decoded instanceof Promise) {
+        return decoded.then(
+          (buf) => this.route(requestId, flags, cmd, buf),
+          (err) => this.fail(new QrpcError('ERR_CODEC', `frame ${requestId} could not be decoded`, { cause: err })),
+        );
+      }
+      payload = decoded;
+    }
+    this.route(requestId, flags, cmd, payload);
+  }
+
+  private route(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
+    if (this.isClosed) return;
+    if (flags & Flags.StreamRst) {
+      this.onPeerReset(requestId, cmd);
+      return;
+    }
+    if (flags & Flags.Push) {
+      this.onPushFrame({ requestId, flags, cmd, payload });
+      return;
+    }
+    const call = this.calls.get(requestId);
+    if (call !== undefined) {
+      if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.calls.delete(requestId);
+      return;
+    }
+    const served = this.served.get(requestId);
+    if (served !== undefined && !served.peerClosed) {
+      const done = isDone(flags);
+      served.pushContinuation({ requestId, flags, cmd, payload }, done);
+      if (done) this.release(served);
+      return;
+    }
+    this.onNewRequest(requestId, flags, cmd, payload);
+  }
+
+  private onPeerReset(requestId: bigint, reason: number): void {
+    const served = this.served.get(requestId);
+    if (served !== undefined) {
+      served.selfClosed = true;
+      served.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
+      this.release(served);
+      return;
+    }
+    const call = this.calls.get(requestId);
+    if (call !== undefined) {
+      // Go's client leaves the caller waiting here; ours fails the pending answer.
+      call.selfClosed = true;
+      call.fail(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer (reason ${reason})`, { reason }));
+      this.calls.delete(requestId);
+    }
+  }
+
+  protected onPushFrame(frame: Frame): void {
+    const onPush = this.options.onPush;
+    if (onPush === null) {
+      this.logger.debug({ cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push without a subscriber dropped');
+      return;
+    }
+    try {
+      onPush(frame, this);
+    } catch (err) {
+      this.logger.error({ err, cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push subscriber threw');
+    }
+  }
+
+  private onNewRequest(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
+    if (this.role === 'client') {
+      // Odd IDs are ours: a frame for one we no longer track is a late answer (after a reset or timeout).
+      if ((requestId & 1n) === 1n) return;
+      if (this.options.handler === null || !isNonBlock(flags)) {
+        this.fail(new QrpcError('ERR_PROTOCOL', `unexpected request ${requestId} from the server (cmd ${cmd}, flags ${flags})`));
+        return;
+      }
+    }
+    const done = isDone(flags);
+    const req = new RequestFrame(this, requestId, flags, cmd, payload, done);
+    if (!done) {
+      // A stream is tracked from its first frame so its continuation frames find it even while queued.
+      if (this.served.has(requestId)) {
+        this.fail(new QrpcError('ERR_PROTOCOL', `request id ${requestId} reused while its stream is open`));
+        return;
+      }
+      this.served.set(requestId, req);
+    }
+    if (this.blockingBusy || this.queueHead < this.queue.length) {
+      this.queue.push(req);
+      if (this.queue.length - this.queueHead > MAX_QUEUED_REQUESTS && !this.pausedForBacklog) {
+        this.pausedForBacklog = true;
+        this.transport.pause();
+      }
+      return;
+    }
+    this.dispatch(req);
+  }
+
+  private drainQueue(): void {
+    while (!this.blockingBusy && this.queueHead < this.queue.length && !this.isClosed) {
+      const req = this.queue[this.queueHead];
+      this.queue[this.queueHead++] = undefined as unknown as RequestFrame;
+      this.dispatch(req);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+      if (this.pausedForBacklog) {
+        this.pausedForBacklog = false;
+        this.transport.resume();
+      }
+    }
+    this.checkIdle();
+  }
+
+  private dispatch(req: RequestFrame): void {
+    const id = req.requestId;
+    if (req.cancelled) return; // reset while it waited: the peer asked for no answer
+    if (req.peerClosed) {
+      if (this.served.has(id)) {
+        this.fail(new QrpcError('ERR_PROTOCOL', `request id ${id} reused while its previous request is still being served`));
+        return;
+      }
+      this.served.set(id, req);
+    }
+    if (this.draining) {
+      this.answerWithReset(req, ResetReason.Shutdown);
+      return;
+    }
+    const handler = this.options.handler?.lookup(req.cmd) ?? null;
+    if (handler === null) {
+      this.onUnknownCmd(req);
+      return;
+    }
+    const nonBlocking = isNonBlock(req.flags);
+    if (nonBlocking) {
+      if (this.options.maxInflightNonBlocking > 0 && this.inflightNonBlocking >= this.options.maxInflightNonBlocking) {
+        this.fail(new QrpcError('ERR_TOO_MANY_INFLIGHT', `more than ${this.options.maxInflightNonBlocking} non-blocking requests in flight`));
+        return;
+      }
+      this.inflightNonBlocking++;
+    } else {
+      this.blockingBusy = true;
+    }
+    req.dispatched = true;
+    this.activeHandlers++;
+    let result;
+    try {
+      result = handler(new FrameWriter(this, req), req);
+    } catch (err) {
+      this.handlerDone(req, nonBlocking, err ?? new Error('handler threw'));
+      return;
+    }
+    if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => this.handlerDone(req, nonBlocking, null),
+        (err) => this.handlerDone(req, nonBlocking, err ?? new Error('handler rejected')),
+      );
+    } else {
+      this.handlerDone(req, nonBlocking, null);
+    }
+  }
+
+  /** Every request gets an answer: a handler that ends without its final frame is answered with a reset. */
+  private handlerDone(req: RequestFrame, nonBlocking: boolean, error: unknown): void {
+    this.activeHandlers--;
+    if (nonBlocking) this.inflightNonBlocking--;
+    else this.blockingBusy = false;
+    if (error !== null) {
+      this.logger.error({ err: error, cmd: req.cmd, requestId: String(req.requestId), remoteAddress: this.remoteAddress }, 'qrpc: handler failed');
+    }
+    if (!req.selfClosed && !this.isClosed) this.answerWithReset(req, ResetReason.None);
+    if (!nonBlocking) this.drainQueue();
+    else this.checkIdle();
+  }
+
+  private answerWithReset(req: RequestFrame, reason: number): void {
+    req.selfClosed = true;
+    this.release(req);
+    void this.writeReset(req.requestId, reason);
+  }
+
+  protected onUnknownCmd(req: RequestFrame): void {
+    this.logger.warn({ cmd: req.cmd, requestId: String(req.requestId), remoteAddress: this.remoteAddress }, 'qrpc: no handler for cmd');
+    this.countUnknownCmd();
+    if (this.options.unknownCmd === 'close') {
+      this.fail(new QrpcError('ERR_UNKNOWN_CMD', `no handler for cmd ${req.cmd}`));
+      return;
+    }
+    this.answerWithReset(req, ResetReason.UnknownCmd);
+  }
+
+  /** Hook for the server's counters. */
+  protected countUnknownCmd(): void {}
+
+  private release(req: RequestFrame): void {
+    if (req.selfClosed && req.peerClosed && this.served.get(req.requestId) === req) this.served.delete(req.requestId);
+  }
+
+  // ---------------------------------------------------------------- life
+
+  onDrain(): void {
+    const wait = this.drainWait;
+    if (wait !== null && !this.transport.needDrain) {
+      this.drainWait = null;
+      wait.resolve();
+    }
+  }
+
+  /** Runs once when the connection closes (at once if it already has). */
+  onClose(fn: (error: QrpcError | null) => void): void;
+  /** @internal transport event */
+  onClose(error: QrpcError | null): void;
+  onClose(arg: ((error: QrpcError | null) => void) | QrpcError | null): void {
+    if (typeof arg === 'function') {
+      if (this.isClosed) queueMicrotask(() => arg(this.closeError));
+      else this.closeCallbacks.push(arg);
+      return;
+    }
+    this.closedByTransport(arg);
+  }
+
+  private closedByTransport(error: QrpcError | null): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closeError ??= error;
+    const closedError = new QrpcError('ERR_CONN_CLOSED', this.closeError ? `connection closed: ${this.closeError.message}` : 'connection closed', {
+      cause: this.closeError ?? undefined,
+    });
+    for (const call of this.calls.values()) call.fail(closedError);
+    this.calls.clear();
+    for (const req of this.served.values()) req.cancel(closedError);
+    this.served.clear();
+    for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i].cancel(closedError);
+    this.queue = [];
+    this.queueHead = 0;
+    if (this.drainWait !== null) {
+      this.drainWait.reject(closedError);
+      this.drainWait = null;
+    }
+    const callbacks = this.closeCallbacks;
+    this.closeCallbacks = [];
+    for (const fn of callbacks) {
+      try {
+        fn(this.closeError);
+      } catch (err) {
+        this.logger.error({ err, remoteAddress: this.remoteAddress }, 'qrpc: close callback threw');
+      }
+    }
+    this.checkIdle();
+    this.resolveClosed();
+  }
+
+  /** Closes after flushing what is queued; `reason` becomes the close reason seen by onClose callbacks. */
+  close(reason?: QrpcError): void {
+    if (this.isClosed) return;
+    if (reason !== undefined) this.closeError ??= reason;
+    this.transport.end();
+  }
+
+  /** Closes now with a reason (protocol errors, limits, kicks). */
+  fail(error: QrpcError): void {
+    if (this.isClosed) return;
+    this.logger.warn({ code: error.code, err: error, remoteAddress: this.remoteAddress }, 'qrpc: closing connection');
+    this.closeError = error;
+    this.transport.destroy(error);
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Graceful drain: requests that arrive from now on are answered with a Shutdown reset. */
+  beginDrain(): void {
+    this.draining = true;
+  }
+
+  /** Resolves when no handler runs and nothing waits in the queue. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return RESOLVED;
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.isClosed || (this.activeHandlers === 0 && this.queueHead === this.queue.length);
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Deadline passed: reset every request still being served, then close. */
+  resetServedAndClose(reason: number): void {
+    if (this.isClosed) return;
+    for (const req of [...this.served.values()]) {
+      if (!req.selfClosed) {
+        req.cancel(new QrpcError('ERR_SHUTDOWN', 'the server is shutting down'));
+        this.answerWithReset(req, reason);
+      }
+    }
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const req = this.queue[i];
+      if (!req.cancelled) this.answerWithReset(req, reason);
+    }
+    this.close();
+  }
+}

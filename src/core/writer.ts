@@ -1,0 +1,147 @@
+import { Flags } from '../protocol/flags.js';
+import { toPayload, type PayloadInput } from '../protocol/frame.js';
+import type { Session } from './session.js';
+import type { RequestFrame } from './request.js';
+import type { Call } from './call.js';
+
+const EMPTY = Buffer.alloc(0);
+const noop = (): void => {};
+
+/** A promise that is already rejected but never reported as unhandled: the caller may not await it. */
+export function quietReject(error: unknown): Promise<never> {
+  const p = Promise.reject(error);
+  p.catch(noop);
+  return p;
+}
+
+/** Concatenates the parts written since startWrite without copying a single part. */
+class PayloadParts {
+  private parts: Buffer[] = [];
+
+  reset(): void {
+    this.parts = [];
+  }
+
+  add(bytes: PayloadInput): void {
+    const buf = toPayload(bytes);
+    if (buf.length > 0) this.parts.push(buf);
+  }
+
+  take(): Buffer {
+    const parts = this.parts;
+    this.parts = [];
+    if (parts.length === 0) return EMPTY;
+    if (parts.length === 1) return parts[0];
+    return Buffer.concat(parts);
+  }
+}
+
+/**
+ * Go's FrameWriter: startWrite(requestId, cmd, flags), writeBytes(...),
+ * endWrite(). Given to handlers to answer (or stream answers to) a request;
+ * endWrite() resolves when the frame is queued to the socket below its
+ * high-water mark, and rejects with ERR_WRITE_AFTER_CLOSE / ERR_CONN_CLOSED
+ * without sending anything when it cannot be sent.
+ */
+export class FrameWriter {
+  private readonly session: Session;
+  /** The request this writer answers; frames for other IDs are looked up by the session. */
+  private readonly request: RequestFrame | null;
+  private requestId = 0n;
+  private cmd = 0;
+  private flags = 0;
+  private readonly parts = new PayloadParts();
+
+  constructor(session: Session, request: RequestFrame | null = null) {
+    this.session = session;
+    this.request = request;
+  }
+
+  startWrite(requestId: bigint, cmd: number, flags: number = 0): this {
+    this.requestId = requestId;
+    this.cmd = cmd;
+    this.flags = flags;
+    this.parts.reset();
+    return this;
+  }
+
+  writeBytes(bytes: PayloadInput): this {
+    this.parts.add(bytes);
+    return this;
+  }
+
+  /** Sends the frame; with the Codec flag the payload is encoded by the connection's codec. */
+  endWrite(): Promise<void> {
+    return this.session.sendFrame(this.requestId, this.flags, this.cmd, this.parts.take(), false, this.request);
+  }
+
+  /** Sends a payload that is already encoded, with the Codec flag set. */
+  endWriteCompressed(): Promise<void> {
+    return this.session.sendFrame(this.requestId, this.flags | Flags.Codec, this.cmd, this.parts.take(), true, this.request);
+  }
+
+  /** Resets the stream of `requestId` with a reason code carried in cmd. */
+  resetFrame(requestId: bigint, reason: number = 0): Promise<void> {
+    return this.session.reset(requestId, reason);
+  }
+
+  /** One-shot convenience: startWrite + writeBytes + endWrite. */
+  reply(requestId: bigint, cmd: number, payload?: PayloadInput, flags: number = 0): Promise<void> {
+    return this.session.sendFrame(requestId, flags, cmd, toPayload(payload), false, this.request);
+  }
+}
+
+/**
+ * Go's StreamWriter for a streamed request this side opened: every endWrite
+ * sends one more frame of the stream; endWrite(true) ends our half.
+ */
+export class StreamWriter {
+  readonly requestId: bigint;
+  private readonly session: Session;
+  private readonly call: Call;
+  private cmd: number;
+  private readonly baseFlags: number;
+  private readonly parts = new PayloadParts();
+
+  constructor(session: Session, call: Call, cmd: number, baseFlags: number) {
+    this.session = session;
+    this.call = call;
+    this.requestId = call.requestId;
+    this.cmd = cmd;
+    this.baseFlags = baseFlags & (Flags.NB | Flags.Codec);
+  }
+
+  startWrite(cmd: number = this.cmd): this {
+    this.cmd = cmd;
+    this.parts.reset();
+    return this;
+  }
+
+  writeBytes(bytes: PayloadInput): this {
+    this.parts.add(bytes);
+    return this;
+  }
+
+  endWrite(end: boolean = false): Promise<void> {
+    // As Go sends it: every frame carries Stream, the last one StreamEnd as well.
+    const flags = this.baseFlags | Flags.Stream | (end ? Flags.StreamEnd : 0);
+    return this.session.sendFrame(this.requestId, flags, this.cmd, this.parts.take(), false, this.call);
+  }
+
+  /** Convenience: one frame of the stream. */
+  write(payload: PayloadInput, options: { end?: boolean; cmd?: number } = {}): Promise<void> {
+    if (options.cmd !== undefined) this.cmd = options.cmd;
+    this.parts.reset();
+    this.parts.add(payload);
+    return this.endWrite(options.end ?? false);
+  }
+
+  /** Ends our half with an empty StreamEnd frame. */
+  end(payload?: PayloadInput): Promise<void> {
+    return this.write(payload, { end: true });
+  }
+
+  resetFrame(reason: number = 0): Promise<void> {
+    return this.session.reset(this.requestId, reason);
+  }
+}

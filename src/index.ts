@@ -1,0 +1,15 @@
+export * from './protocol/index.js';
+export { ServeMux, type Handler, type Middleware, type HandlerSource } from './core/mux.js';
+export { FrameWriter, StreamWriter } from './core/writer.js';
+export { RequestFrame } from './core/request.js';
+export type { Call as Response, WaitOptions } from './core/call.js';
+export { Session } from './core/session.js';
+export { deflateRawCodec, type Codec } from './core/codec.js';
+export { silentLogger, type Logger } from './core/logger.js';
+export { Server } from './server/server.js';
+export { ConnectionInfo } from './server/connection-info.js';
+export type { BindingOptions, ServerOptions } from './server/options.js';
+export { connect } from './client/connect.js';
+export { Connection } from './client/connection.js';
+export type { ClientOptions, ReconnectOptions } from './client/options.js';
+export { backend, type BackendInfo } from './transport/select.js';

@@ -1,0 +1,60 @@
+/**
+ * Every failure the library reports is a QrpcError with a stable `code`.
+ * Codes are part of the public API; messages are not.
+ */
+export type ErrorCode =
+  | 'ERR_CONN_CLOSED'
+  | 'ERR_STREAM_RESET'
+  | 'ERR_WRITE_AFTER_CLOSE'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_INVALID_FRAME'
+  | 'ERR_NO_CODEC'
+  | 'ERR_CODEC'
+  | 'ERR_TIMEOUT'
+  | 'ERR_ABORTED'
+  | 'ERR_ID_COLLISION'
+  | 'ERR_INVALID_CMD'
+  | 'ERR_INVALID_ARG'
+  | 'ERR_DUPLICATE_HANDLER'
+  | 'ERR_UNKNOWN_CMD'
+  | 'ERR_PROTOCOL'
+  | 'ERR_RATE_LIMIT'
+  | 'ERR_TOO_MANY_INFLIGHT'
+  | 'ERR_READ_TIMEOUT'
+  | 'ERR_WRITE_TIMEOUT'
+  | 'ERR_STALLED_PAYLOAD'
+  | 'ERR_KICKED'
+  | 'ERR_REJECTED'
+  | 'ERR_SHUTDOWN'
+  | 'ERR_NOT_CONNECTED'
+  | 'ERR_CONNECT'
+  | 'ERR_BACKEND'
+  | 'ERR_HANDLER'
+  | 'ERR_SOCKET';
+
+export class QrpcError extends Error {
+  readonly code: ErrorCode;
+  /** For ERR_STREAM_RESET: the reason code the peer put in the reset frame's cmd. */
+  readonly reason?: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; reason?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'QrpcError';
+    this.code = code;
+    if (options?.reason !== undefined) this.reason = options.reason;
+  }
+}
+
+/** Reset reason codes this implementation puts in a reset frame's cmd. */
+export const ResetReason = {
+  /** Generic: handler finished without a final frame, or cancelled by the caller. Go uses 0. */
+  None: 0,
+  /** No handler registered for the routing cmd (our [better] reply to unknown cmds). */
+  UnknownCmd: 0x0001,
+  /** The handler threw or rejected. */
+  HandlerError: 0x0002,
+  /** The server is shutting down and the handler did not finish before the deadline. */
+  Shutdown: 0x0003,
+  /** Too many in-flight non-blocking requests on the connection. */
+  TooManyInflight: 0x0004,
+} as const;

@@ -1,0 +1,54 @@
+import { QrpcError } from './errors.js';
+
+/** Header size on the wire: 4-byte length + 8-byte request id + 1 flag byte + 3-byte cmd. */
+export const HEADER_SIZE = 16;
+/** `length` counts the bytes after itself; the minimum is the 12 header bytes that follow it. */
+export const MIN_LENGTH = 12;
+/** Go qrpc's server default, compared against `length`. */
+export const DEFAULT_MAX_FRAME_SIZE = 10 * 1024 * 1024;
+
+export const MAX_REQUEST_ID = (1n << 64n) - 1n;
+
+export interface Frame {
+  requestId: bigint;
+  flags: number;
+  cmd: number;
+  payload: Buffer;
+}
+
+/** Payloads are accepted as bytes or as UTF-8 strings. */
+export type PayloadInput = Buffer | Uint8Array | string | undefined | null;
+
+const EMPTY = Buffer.alloc(0);
+
+export function toPayload(payload: PayloadInput): Buffer {
+  if (payload == null) return EMPTY;
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  if (Buffer.isBuffer(payload)) return payload;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/** Writes a 16-byte header into `out` at `offset`. */
+export function writeHeader(out: Buffer, offset: number, payloadLength: number, requestId: bigint, flags: number, cmd: number): void {
+  out.writeUInt32BE(MIN_LENGTH + payloadLength, offset);
+  out.writeBigUInt64BE(requestId, offset + 4);
+  out.writeUInt32BE(((flags & 0xff) << 24 | (cmd & 0xffffff)) >>> 0, offset + 12);
+}
+
+/** Encodes one frame into a fresh buffer (header and payload contiguous). */
+export function encodeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer = EMPTY): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+  writeHeader(out, 0, payload.length, requestId, flags, cmd);
+  payload.copy(out, HEADER_SIZE);
+  return out;
+}
+
+/** Decodes exactly one frame from a buffer that holds it whole (tests, tools). */
+export function decodeFrame(buf: Buffer): Frame {
+  if (buf.length < HEADER_SIZE) throw new QrpcError('ERR_INVALID_FRAME', `frame needs ${HEADER_SIZE} bytes, got ${buf.length}`);
+  const length = buf.readUInt32BE(0);
+  if (length < MIN_LENGTH) throw new QrpcError('ERR_INVALID_FRAME', `frame length ${length} < ${MIN_LENGTH}`);
+  if (buf.length !== 4 + length) throw new QrpcError('ERR_INVALID_FRAME', `frame length ${length} does not match ${buf.length - 4} bytes`);
+  const word = buf.readUInt32BE(12);
+  return { requestId: buf.readBigUInt64BE(4), flags: word >>> 24, cmd: word & 0xffffff, payload: buf.subarray(HEADER_SIZE) };
+}

@@ -1,0 +1,159 @@
+import { QrpcError } from '../protocol/errors.js';
+import { toHandlerSource, type HandlerSource } from '../core/mux.js';
+import { RateLimitedRunner } from '../core/rate.js';
+import type { Logger } from '../core/logger.js';
+import type { ListenOptions, Transport, TransportConnection, TransportListener } from '../transport/types.js';
+import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
+import { parseAddress } from '../util/address.js';
+import { ConnectionInfo } from './connection-info.js';
+import type { BindingOptions } from './options.js';
+import type { Server } from './server.js';
+
+/** One listening address of a server: its connections, IDs, limits and listener. */
+export class Binding {
+  readonly server: Server;
+  readonly index: number;
+  readonly options: BindingOptions;
+  readonly connections = new Set<ConnectionInfo>();
+  readonly stats = { accepted: 0, rejected: 0, kicked: 0, unknownCmds: 0 };
+  private readonly ids = new Map<string, ConnectionInfo>();
+  private readonly handler: HandlerSource;
+  private readonly closer: RateLimitedRunner;
+  private readonly logger: Logger;
+  private listener: TransportListener | null = null;
+  private throttled = false;
+  private draining = false;
+
+  constructor(server: Server, index: number, options: BindingOptions, logger: Logger) {
+    this.server = server;
+    this.index = index;
+    this.options = options;
+    this.logger = logger;
+    const handler = toHandlerSource(options.handler);
+    if (handler === null) throw new QrpcError('ERR_INVALID_ARG', `binding ${index} has no handler`);
+    this.handler = handler;
+    this.closer = new RateLimitedRunner(options.maxCloseRate ?? 0);
+  }
+
+  get address(): { host: string; port: number; family: string } {
+    if (this.listener === null) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index} is not listening`);
+    return { host: this.listener.host, port: this.listener.port, family: this.listener.family };
+  }
+
+  async listen(transport: Transport): Promise<void> {
+    const o = this.options;
+    const { host, port } = parseAddress(o.addr, '0.0.0.0');
+    const listenOptions: ListenOptions = {
+      ...DEFAULT_SOCKET_OPTIONS,
+      host,
+      port,
+      backlog: o.backlog ?? 511,
+      reusePort: o.reusePort ?? false,
+      ...socketOptionsFrom(o),
+    };
+    this.listener = await transport.listen(listenOptions, (conn) => this.accept(conn));
+    if (this.throttled) this.listener.pause();
+  }
+
+  private accept(transport: TransportConnection): void {
+    const o = this.options;
+    const info = new ConnectionInfo(
+      transport,
+      {
+        role: 'server',
+        handler: this.handler,
+        codec: o.codec ?? null,
+        logger: this.logger,
+        onPush: o.onPush ? (frame, session) => o.onPush!(frame, session as ConnectionInfo) : null,
+        unknownCmd: o.unknownCmd ?? 'reset',
+        maxInboundFramesPerSecond: o.maxInboundFramesPerSecond ?? 0,
+        maxInflightNonBlocking: o.maxInflightNonBlocking ?? 0,
+        nextPushId: () => this.server.getPushId(),
+      },
+      this,
+    );
+    if (this.draining) {
+      transport.destroy(new QrpcError('ERR_SHUTDOWN', 'the server is shutting down'));
+      return;
+    }
+    if (o.onAccept) {
+      let accepted;
+      try {
+        accepted = o.onAccept(info);
+      } catch (err) {
+        this.logger.error({ err, remoteAddress: transport.remoteAddress }, 'qrpc: onAccept threw; connection rejected');
+        accepted = false;
+      }
+      if (accepted === false) {
+        this.stats.rejected++;
+        transport.destroy(new QrpcError('ERR_REJECTED', 'rejected by onAccept'));
+        return;
+      }
+    }
+    this.stats.accepted++;
+    this.connections.add(info);
+    info.onClose((error) => this.untrack(info, error));
+    info.start();
+    if (this.throttled) transport.pause();
+  }
+
+  private untrack(info: ConnectionInfo, error: QrpcError | null): void {
+    this.connections.delete(info);
+    const id = info.id;
+    if (id !== null && this.ids.get(id) === info) this.ids.delete(id);
+    if (this.options.onClose) {
+      try {
+        this.options.onClose(info, error);
+      } catch (err) {
+        this.logger.error({ err }, 'qrpc: onClose threw');
+      }
+    }
+  }
+
+  /** Binds `id` to `info`, kicking the connection that held it. */
+  async bindId(info: ConnectionInfo, id: string): Promise<void> {
+    const previous = this.ids.get(id);
+    this.ids.set(id, info);
+    if (previous === undefined || previous === info) return;
+    this.stats.kicked++;
+    this.connections.delete(previous);
+    if (this.options.onKick) {
+      try {
+        await this.options.onKick(previous);
+      } catch (err) {
+        this.logger.error({ err, id }, 'qrpc: onKick threw');
+      }
+    }
+    previous.kick();
+  }
+
+  closeRated(info: ConnectionInfo, reason: QrpcError): void {
+    this.closer.run(() => info.close(reason));
+  }
+
+  byId(id: string): ConnectionInfo | null {
+    return this.ids.get(id) ?? null;
+  }
+
+  setThrottle(on: boolean): void {
+    if (this.throttled === on) return;
+    this.throttled = on;
+    if (on) this.listener?.pause();
+    else this.listener?.resume();
+    for (const conn of this.connections) {
+      if (on) conn.transport.pause();
+      else conn.transport.resume();
+    }
+  }
+
+  async stopAccepting(): Promise<void> {
+    this.draining = true;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
+  }
+
+  flushCloses(): void {
+    this.closer.flush();
+  }
+}

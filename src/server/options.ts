@@ -1,0 +1,46 @@
+import type { Codec } from '../core/codec.js';
+import type { Logger } from '../core/logger.js';
+import type { Handler, HandlerSource } from '../core/mux.js';
+import type { Frame } from '../protocol/frame.js';
+import type { QrpcError } from '../protocol/errors.js';
+import type { HostPort } from '../util/address.js';
+import type { ConnectionInfo } from './connection-info.js';
+
+/** One listening address with its handler and limits (Go's ServerBinding). Durations in ms; 0 disables a limit. */
+export interface BindingOptions {
+  /** "host:port", ":port" (all interfaces), a port number, or { host, port }; port 0 picks a free port. */
+  addr: string | number | HostPort;
+  handler: HandlerSource | Handler;
+  /** Codec for frames with the Codec flag (e.g. deflateRawCodec()). */
+  codec?: Codec;
+  /** Pushes from clients (Go's SubFunc). */
+  onPush?: (frame: Frame, conn: ConnectionInfo) => void;
+  /** Runs before a kicked connection is closed; may write a last frame (Go's OnKickCB). */
+  onKick?: (conn: ConnectionInfo) => void | Promise<void>;
+  /** Runs before any byte is read; return false to reject the connection. */
+  onAccept?: (conn: ConnectionInfo) => boolean | void;
+  onClose?: (conn: ConnectionInfo, error: QrpcError | null) => void;
+  /** Largest accepted frame `length`; default 10 MiB. */
+  maxFrameSize?: number;
+  readTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  /** Cut-off for a payload that stalls after its header; default 3000. */
+  stalledPayloadMs?: number;
+  /** TCP keep-alive delay; default 20000 (Go's period), 0 turns it off. */
+  keepAliveMs?: number;
+  noDelay?: boolean;
+  /** Output bytes queued per connection above which endWrite() waits; default 1 MiB. */
+  highWaterMark?: number;
+  maxInboundFramesPerSecond?: number;
+  maxInflightNonBlocking?: number;
+  /** Closes per second (kicks, limit violations); default unlimited. */
+  maxCloseRate?: number;
+  /** Unknown cmd: answer with a reset (default) or close the connection as Go does. */
+  unknownCmd?: 'reset' | 'close';
+  backlog?: number;
+  reusePort?: boolean;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+}

@@ -1,0 +1,164 @@
+import { QrpcError, ResetReason } from '../protocol/errors.js';
+import { Flags } from '../protocol/flags.js';
+import { assertCmd } from '../protocol/cmd.js';
+import { MAX_REQUEST_ID, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { transport as selectTransport } from '../transport/select.js';
+import type { Transport, TransportConnection } from '../transport/types.js';
+import { Binding } from './binding.js';
+import type { ConnectionInfo } from './connection-info.js';
+import type { BindingOptions, ServerOptions } from './options.js';
+
+/**
+ * A qrpc server with one or more bindings (address + handler + limits each).
+ * Binding indexes are the positions in the constructor's array.
+ */
+export class Server {
+  private readonly bindings: Binding[];
+  private readonly logger: Logger;
+  private pushId = 0n;
+  private shutdownCallbacks: Array<() => void> = [];
+  private shuttingDown: Promise<void> | null = null;
+  private transport: Transport | null = null;
+
+  constructor(bindings: BindingOptions[], options: ServerOptions = {}) {
+    if (!Array.isArray(bindings) || bindings.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'a server needs at least one binding');
+    this.logger = options.logger ?? silentLogger;
+    this.bindings = bindings.map((b, i) => new Binding(this, i, b, this.logger));
+  }
+
+  /** Starts every binding; resolves when all listen. */
+  async listen(): Promise<this> {
+    this.transport = selectTransport();
+    const transport = this.transport;
+    await Promise.all(this.bindings.map((b) => b.listen(transport)));
+    return this;
+  }
+
+  /** The bound address of a binding (the real port when it was 0). */
+  address(bindingIndex: number = 0): { host: string; port: number; family: string } {
+    return this.binding(bindingIndex).address;
+  }
+
+  /** Counters of a binding. */
+  stats(bindingIndex: number = 0): Readonly<Binding['stats']> & { connections: number } {
+    const b = this.binding(bindingIndex);
+    return { ...b.stats, connections: b.connections.size };
+  }
+
+  private binding(index: number): Binding {
+    const b = this.bindings[index];
+    if (b === undefined) throw new QrpcError('ERR_INVALID_ARG', `no binding ${index}`);
+    return b;
+  }
+
+  /** Push IDs come from one server-wide counter starting at 1 (Go's GetPushID). */
+  getPushId(): bigint {
+    this.pushId = this.pushId >= MAX_REQUEST_ID ? 1n : this.pushId + 1n;
+    return this.pushId;
+  }
+
+  /** Calls fn for each connection of a binding; returning false stops the walk. */
+  walkConn(bindingIndex: number, fn: (conn: ConnectionInfo) => boolean | void): void {
+    for (const conn of [...this.binding(bindingIndex).connections]) if (fn(conn) === false) return;
+  }
+
+  /** Calls fn for each connection bound to one of `ids` (those not connected are skipped). */
+  walkConnByIds(bindingIndex: number, ids: Iterable<string>, fn: (conn: ConnectionInfo) => boolean | void): void {
+    const b = this.binding(bindingIndex);
+    for (const id of ids) {
+      const conn = b.byId(id);
+      if (conn !== null && fn(conn) === false) return;
+    }
+  }
+
+  getConnectionInfoById(bindingIndex: number, id: string): ConnectionInfo | null {
+    return this.binding(bindingIndex).byId(id);
+  }
+
+  /** Encodes one push once and writes the same bytes to every connection of a binding; returns the count. */
+  pushAll(bindingIndex: number, cmd: number, payload?: PayloadInput, flags: number = 0): number {
+    const b = this.binding(bindingIndex);
+    return this.broadcast(b.connections, cmd, payload, flags);
+  }
+
+  /** Like pushAll, to the connections bound to `ids`. */
+  pushToIds(bindingIndex: number, ids: Iterable<string>, cmd: number, payload?: PayloadInput, flags: number = 0): number {
+    const b = this.binding(bindingIndex);
+    const targets: ConnectionInfo[] = [];
+    for (const id of ids) {
+      const conn = b.byId(id);
+      if (conn !== null) targets.push(conn);
+    }
+    return this.broadcast(targets, cmd, payload, flags);
+  }
+
+  private broadcast(conns: Iterable<ConnectionInfo>, cmd: number, payload: PayloadInput, flags: number): number {
+    assertCmd(cmd);
+    if (this.transport === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
+    // One encoding for all: the codec is per binding, so a broadcast is sent plain.
+    const frame = encodeFrame(this.getPushId(), (flags & ~Flags.Codec & 0xff) | Flags.Push, cmd, toPayload(payload));
+    const targets: TransportConnection[] = [];
+    for (const conn of conns) if (!conn.isClosed) targets.push(conn.transport);
+    return this.transport.broadcast(targets, frame);
+  }
+
+  /** Throttle: stop accepting and reading on a binding (all bindings when omitted) until clearThrottle. */
+  setThrottle(bindingIndex?: number): void {
+    for (const b of this.select(bindingIndex)) b.setThrottle(true);
+  }
+
+  clearThrottle(bindingIndex?: number): void {
+    for (const b of this.select(bindingIndex)) b.setThrottle(false);
+  }
+
+  private select(bindingIndex: number | undefined): Binding[] {
+    return bindingIndex === undefined ? this.bindings : [this.binding(bindingIndex)];
+  }
+
+  /** Runs when shutdown begins. */
+  onShutdown(fn: () => void): void {
+    this.shutdownCallbacks.push(fn);
+  }
+
+  /**
+   * Graceful drain: stop accepting; requests that arrive from now on are
+   * answered with a reset (reason Shutdown); in-flight handlers finish and
+   * their answers flush; then connections close. After `timeoutMs`, requests
+   * still running are reset and their connections closed.
+   */
+  shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.shuttingDown ??= this.drain(options.timeoutMs ?? 10_000);
+    return this.shuttingDown;
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    for (const fn of this.shutdownCallbacks.splice(0)) {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.error({ err }, 'qrpc: onShutdown callback threw');
+      }
+    }
+    await Promise.all(this.bindings.map((b) => b.stopAccepting()));
+    const conns = this.bindings.flatMap((b) => [...b.connections]);
+    for (const conn of conns) conn.beginDrain();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), timeoutMs)));
+    const idle = Promise.all(conns.map((c) => c.whenIdle())).then(() => 'idle' as const);
+    const outcome = await Promise.race([idle, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'deadline') {
+      this.logger.warn({ timeoutMs }, 'qrpc: shutdown deadline reached; resetting requests still running');
+      for (const conn of conns) conn.resetServedAndClose(ResetReason.Shutdown);
+    }
+    for (const b of this.bindings) b.flushCloses();
+    for (const conn of conns) conn.close(new QrpcError('ERR_SHUTDOWN', 'the server shut down'));
+    // A peer that never reads must not hold shutdown forever: destroy what did not close in time.
+    const hard = setTimeout(() => {
+      for (const conn of conns) if (!conn.isClosed) conn.transport.destroy(new QrpcError('ERR_SHUTDOWN', 'the server shut down'));
+    }, Math.max(1000, timeoutMs));
+    await Promise.all(conns.map((c) => c.closed));
+    clearTimeout(hard);
+  }
+}

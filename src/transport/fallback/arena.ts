@@ -1,0 +1,31 @@
+/**
+ * Output arena shared by all fallback connections of a thread. Frames written
+ * during one tick are encoded back to back into the current arena; a
+ * connection's consecutive frames form one contiguous range, so a burst on one
+ * connection leaves as one socket write and a frame to each of many
+ * connections costs no copy beyond its encoding. An arena is never rewritten:
+ * once full, a new one is allocated and the old one lives as long as the
+ * sockets still reference its ranges.
+ */
+const ARENA_SIZE = 64 * 1024;
+
+export class Arena {
+  buf: Buffer = Buffer.allocUnsafe(ARENA_SIZE);
+  used = 0;
+
+  /** Returns the offset of `size` reserved bytes in `this.buf` (possibly a fresh arena). */
+  reserve(size: number): number {
+    if (this.used + size > this.buf.length) {
+      this.buf = Buffer.allocUnsafe(Math.max(ARENA_SIZE, size));
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += size;
+    return offset;
+  }
+}
+
+export const sharedArena = new Arena();
+
+/** Payloads at least this big are referenced, not copied. */
+export const COPY_LIMIT = 16 * 1024;

@@ -1,0 +1,81 @@
+import net from 'node:net';
+import { QrpcError } from '../../protocol/errors.js';
+import type { ConnectOptions, ListenOptions, Transport, TransportConnection, TransportListener } from '../types.js';
+import { FallbackConnection } from './connection.js';
+
+/** The pure-TypeScript backend on node:net. */
+export const fallbackTransport: Transport = {
+  name: 'fallback',
+
+  listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
+    return new Promise((resolve, reject) => {
+      // Throttled sockets wait here, unread, until resume().
+      let paused = false;
+      const held: net.Socket[] = [];
+      const accept = (socket: net.Socket) => onConnection(new FallbackConnection(socket, { ...options }));
+      const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => {
+        if (paused) held.push(socket);
+        else accept(socket);
+      });
+      server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
+      server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
+        const addr = server.address() as net.AddressInfo;
+        resolve({
+          host: addr.address,
+          port: addr.port,
+          family: addr.family,
+          pause() {
+            paused = true;
+          },
+          resume() {
+            paused = false;
+            for (const socket of held.splice(0)) if (!socket.destroyed) accept(socket);
+          },
+          close() {
+            for (const socket of held.splice(0)) socket.destroy();
+            return new Promise<void>((done) => {
+              if (!server.listening) return done();
+              server.close(() => done());
+              // Existing connections keep the server open; close() must not wait for them.
+              setImmediate(done);
+            });
+          },
+        });
+      });
+    });
+  },
+
+  connect(options: ConnectOptions): Promise<TransportConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: options.host, port: options.port, noDelay: options.noDelay });
+      let timer: NodeJS.Timeout | null = null;
+      if (options.connectTimeoutMs > 0) {
+        timer = setTimeout(() => {
+          socket.destroy();
+          reject(new QrpcError('ERR_TIMEOUT', `connect to ${options.host}:${options.port} timed out after ${options.connectTimeoutMs} ms`));
+        }, options.connectTimeoutMs);
+      }
+      const onError = (err: Error) => {
+        if (timer) clearTimeout(timer);
+        reject(new QrpcError('ERR_CONNECT', `connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        if (timer) clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new FallbackConnection(socket, { ...options }));
+      });
+    });
+  },
+
+  broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number {
+    let n = 0;
+    for (const conn of conns) {
+      if (!conn.closed) {
+        conn.writeRaw(bytes);
+        n++;
+      }
+    }
+    return n;
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * The transport seam: the only surface the protocol core sees of a backend.
+ * A backend owns sockets, frame parsing (headers validated before any payload
+ * is buffered) and corked writes; it knows nothing of streams, handlers or cmds.
+ *
+ * Both backends (native/ and fallback/) implement exactly this and must behave
+ * identically; the behavioural test suite runs against each.
+ */
+import type { QrpcError } from '../protocol/errors.js';
+
+export type BackendName = 'native' | 'fallback';
+
+/** Per-socket behaviour; all durations in milliseconds, 0 disables. */
+export interface SocketOptions {
+  /** Largest accepted `length` header field; bigger → close with ERR_FRAME_TOO_LARGE. */
+  maxFrameSize: number;
+  /** Idle cut-off: no byte read for this long → close with ERR_READ_TIMEOUT. */
+  readTimeoutMs: number;
+  /** Queued output not taken by the kernel for this long → close with ERR_WRITE_TIMEOUT. */
+  writeTimeoutMs: number;
+  /** A header arrived but its payload is incomplete for this long → close with ERR_STALLED_PAYLOAD. */
+  stalledPayloadMs: number;
+  /** TCP keep-alive initial delay; 0 turns keep-alive off. */
+  keepAliveMs: number;
+  /** TCP_NODELAY. */
+  noDelay: boolean;
+  /** Queued output bytes above which writeFrame() returns false and onDrain() follows later. */
+  highWaterMark: number;
+}
+
+export interface ListenOptions extends SocketOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  reusePort: boolean;
+}
+
+export interface ConnectOptions extends SocketOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+}
+
+/** What the core gives a connection to receive its events. */
+export interface ConnectionHandler {
+  /**
+   * One call per complete frame, in arrival order. Backends deliver all frames
+   * of one read wake-up in one go. `payload` stays valid and unchanged for as
+   * long as it is referenced.
+   */
+  onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void;
+  /** Queued output fell back below the high-water mark after writeFrame() returned false. */
+  onDrain(): void;
+  /**
+   * Exactly once. `error` is null for an orderly close (either side); otherwise
+   * a QrpcError saying why (ERR_INVALID_FRAME, ERR_FRAME_TOO_LARGE, ERR_READ_TIMEOUT,
+   * ERR_WRITE_TIMEOUT, ERR_STALLED_PAYLOAD, ERR_SOCKET, or the error given to destroy()).
+   */
+  onClose(error: QrpcError | null): void;
+}
+
+export interface TransportConnection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly closed: boolean;
+  /** True while queued output is above the high-water mark. */
+  readonly needDrain: boolean;
+  /**
+   * Starts delivery to `handler`. Must be called synchronously inside the
+   * listener's onConnection (or right after connect() resolves); nothing is
+   * read from the socket before it.
+   */
+  attach(handler: ConnectionHandler): void;
+  /** Queues one frame (header encoded here); flushed once per tick. false = above high-water mark. */
+  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): boolean;
+  /** Queues bytes that already are one or more encoded frames. */
+  writeRaw(bytes: Buffer): boolean;
+  /** Stop / restart reading (throttle, or the core's own inbound backpressure). */
+  pause(): void;
+  resume(): void;
+  /** Changes the idle cut-off for this connection (0 disables). */
+  setReadTimeout(ms: number): void;
+  /** Flushes what is queued, then closes; onClose(null) follows. */
+  end(): void;
+  /** Closes now, dropping queued output; onClose(error ?? null) follows. */
+  destroy(error?: QrpcError): void;
+}
+
+export interface TransportListener {
+  readonly host: string;
+  readonly port: number;
+  readonly family: string;
+  /** Stop / restart accepting (throttle). */
+  pause(): void;
+  resume(): void;
+  /** Stops accepting; connections already accepted are untouched. */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly name: BackendName;
+  /** onConnection runs synchronously per accepted socket; it must attach() or destroy() the connection. */
+  listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener>;
+  /** Rejects with ERR_CONNECT (cause: the socket error) or ERR_TIMEOUT. */
+  connect(options: ConnectOptions): Promise<TransportConnection>;
+  /** Queues one encoded frame (or frames) to every open connection; returns how many took it. */
+  broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number;
+}
+
+export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
+  maxFrameSize: 10 * 1024 * 1024,
+  readTimeoutMs: 0,
+  writeTimeoutMs: 0,
+  stalledPayloadMs: 3000,
+  keepAliveMs: 20000,
+  noDelay: true,
+  highWaterMark: 1024 * 1024,
+};
+
+/** Copies the socket options a user set (undefined ones keep their defaults). */
+export function socketOptionsFrom(o: Partial<SocketOptions>): Partial<SocketOptions> {
+  const out: Partial<SocketOptions> = {};
+  for (const key of Object.keys(DEFAULT_SOCKET_OPTIONS) as Array<keyof SocketOptions>) {
+    if (o[key] !== undefined) (out as Record<string, unknown>)[key] = o[key];
+  }
+  return out;
+}
