@@ -117,15 +117,22 @@ export class RawPeer {
 export function rawServer(onPeer) {
   return new Promise((resolve) => {
     const peers = [];
+    const arrivals = [];
     const server = net.createServer((socket) => {
       const peer = RawPeer.fromSocket(socket);
       peers.push(peer);
       onPeer(peer);
+      for (const wake of arrivals.splice(0)) wake();
     });
     server.listen(0, '127.0.0.1', () => {
       resolve({
         port: server.address().port,
         peers,
+        /** The i-th accepted peer, once accepted. */
+        async peer(i = 0) {
+          while (peers.length <= i) await new Promise((resolve) => arrivals.push(resolve));
+          return peers[i];
+        },
         close: () => {
           for (const p of peers) p.destroy();
           return new Promise((done) => server.close(() => done()));

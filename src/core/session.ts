@@ -368,6 +368,14 @@ export class Session implements ConnectionHandler, CallOwner {
       this.release(served);
       return;
     }
+    // A request still queued behind a blocking handler is not tracked by id yet.
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const queued = this.queue[i];
+      if (queued.requestId === requestId && !queued.cancelled) {
+        queued.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
+        return;
+      }
+    }
     const call = this.calls.get(requestId);
     if (call !== undefined) {
       // Go's client leaves the caller waiting here; ours fails the pending answer.

@@ -47,14 +47,10 @@ export class QrpcError extends Error {
 
 /** Reset reason codes this implementation puts in a reset frame's cmd. */
 export const ResetReason = {
-  /** Generic: handler finished without a final frame, or cancelled by the caller. Go uses 0. */
+  /** Generic, as Go sends it: the handler ended (returned, threw, rejected) without a final frame, or the caller gave up. */
   None: 0,
   /** No handler registered for the routing cmd (our [better] reply to unknown cmds). */
   UnknownCmd: 0x0001,
-  /** The handler threw or rejected. */
-  HandlerError: 0x0002,
-  /** The server is shutting down and the handler did not finish before the deadline. */
+  /** The server is shutting down: the request arrived during the drain, or its handler outlived the deadline. */
   Shutdown: 0x0003,
-  /** Too many in-flight non-blocking requests on the connection. */
-  TooManyInflight: 0x0004,
 } as const;

@@ -1,0 +1,57 @@
+/** The shape of build/Release/qrpc_native.node (see native/addon.cc). */
+export interface NativeShared {
+  /** Event records, 8 x uint32 each (see native/state.h). */
+  events: ArrayBuffer;
+  /** Corked output area: frames encoded here by JS, flushed once per tick. */
+  sendArea: ArrayBuffer;
+  /** Flush ops, 4 x uint32 each: [conn id, extra index + 1 (0 = sendArea), offset, length]. */
+  ops: ArrayBuffer;
+  /** Results of flush()/broadcast(): [count, (conn id, kind, value) ...]. */
+  report: ArrayBuffer;
+  connSize: number;
+}
+
+/** [maxFrameSize, highWaterMark, readTimeoutMs, writeTimeoutMs, stalledPayloadMs, keepAliveMs, noDelay] */
+export type NativeOpts = [number, number, number, number, number, number, boolean];
+
+export interface NativeParseResult {
+  frames: Array<[number, number, number, number, Buffer]>;
+  /** 0 none, 1 ERR_INVALID_FRAME, 2 ERR_FRAME_TOO_LARGE, 3 out of memory */
+  error: number;
+  length: number;
+  partial: boolean;
+}
+
+export interface NativeAddon {
+  init(onEvents: (count: number, slab: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined) => void): NativeShared;
+  /** [listener id, bound port, bound address] or -errno */
+  listen(ip: string, port: number, family: number, backlog: number, reusePort: boolean, opts: NativeOpts): [number, number, string] | number;
+  /** op: 0 pause, 1 resume, 2 close */
+  listenerCtl(id: number, op: number): void;
+  /** connection id (result arrives as an event) or -errno */
+  connect(ip: string, port: number, family: number, connectTimeoutMs: number, opts: NativeOpts): number;
+  /** op: 0 attach, 1 pause, 2 resume, 3 setReadTimeout(arg), 4 end, 5 close */
+  connCtl(id: number, op: number, arg?: number): boolean;
+  addresses(id: number): [string, number, string, number, string] | undefined;
+  flush(opCount: number, extras: Buffer[] | undefined): number;
+  broadcast(ids: Uint32Array, count: number, bytes: Buffer): number;
+  parseForTest(chunks: Buffer[], maxFrameSize: number): NativeParseResult;
+  stats(): { connections: number; listeners: number; timers: number; connSize: number; epollFd: number };
+}
+
+export const EV_FRAME = 1;
+export const EV_ACCEPT = 2;
+export const EV_CLOSE = 3;
+export const EV_DRAIN = 4;
+export const EV_CONNECTED = 5;
+export const EV_CONNECT_FAILED = 6;
+
+export const REPORT_QUEUED = 1;
+export const REPORT_ERROR = 2;
+
+export const CTL_ATTACH = 0;
+export const CTL_PAUSE = 1;
+export const CTL_RESUME = 2;
+export const CTL_READ_TIMEOUT = 3;
+export const CTL_END = 4;
+export const CTL_CLOSE = 5;

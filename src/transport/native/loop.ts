@@ -1,0 +1,389 @@
+import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { HEADER_SIZE, MIN_LENGTH } from '../../protocol/frame.js';
+import { QrpcError } from '../../protocol/errors.js';
+import type { ConnectOptions, ListenOptions, SocketOptions, TransportConnection, TransportListener } from '../types.js';
+import {
+  EV_ACCEPT,
+  EV_CLOSE,
+  EV_CONNECT_FAILED,
+  EV_CONNECTED,
+  EV_DRAIN,
+  EV_FRAME,
+  REPORT_ERROR,
+  REPORT_QUEUED,
+  type NativeAddon,
+  type NativeOpts,
+} from './binding.js';
+import { NativeConnection } from './connection.js';
+import { closeError, socketError, systemError } from './errors.js';
+
+/** Payloads at least this big are handed to native by reference, not copied into the send area. */
+const COPY_LIMIT = 16 * 1024;
+/** Broadcast id batches (bounded by the native report area). */
+const BROADCAST_CHUNK = 4096;
+const EMPTY = Buffer.alloc(0);
+
+interface ListenerEntry {
+  options: ListenOptions;
+  onConnection: (conn: TransportConnection) => void;
+  closed: boolean;
+}
+
+interface PendingConnect {
+  options: ConnectOptions;
+  resolve: (conn: TransportConnection) => void;
+  reject: (err: unknown) => void;
+}
+
+function nativeOpts(o: SocketOptions): NativeOpts {
+  return [o.maxFrameSize, o.highWaterMark, o.readTimeoutMs, o.writeTimeoutMs, o.stalledPayloadMs, o.keepAliveMs, o.noDelay];
+}
+
+async function resolveHost(host: string, listen: boolean): Promise<{ ip: string; family: number }> {
+  if (!host) return listen ? { ip: '::', family: 6 } : { ip: '127.0.0.1', family: 4 };
+  const v = isIP(host);
+  if (v !== 0) return { ip: host, family: v };
+  const r = await lookup(host);
+  return { ip: r.address, family: r.family };
+}
+
+/**
+ * The per-thread side of the addon: one epoll set (created by the addon when
+ * this thread loaded it), one events callback per batch, one send area.
+ */
+export class NativeLoop {
+  readonly conns = new Map<number, NativeConnection>();
+  private readonly listeners = new Map<number, ListenerEntry>();
+  private readonly connects = new Map<number, PendingConnect>();
+  private readonly ev32: Uint32Array;
+  private readonly evView: DataView;
+  private readonly area: Buffer;
+  private readonly ops: Uint32Array;
+  private readonly opsCap: number;
+  private readonly report: Uint32Array;
+  private areaUsed = 0;
+  private opCount = 0;
+  private lastOpConn = -1;
+  private extras: Buffer[] = [];
+  private dirty: NativeConnection[] = [];
+  private flushScheduled = false;
+  private readonly flushTick = () => {
+    this.flushScheduled = false;
+    this.flushNow();
+  };
+  readonly connSize: number;
+
+  constructor(readonly addon: NativeAddon) {
+    const shared = addon.init((count, slab, extras) => this.onEvents(count, slab, extras));
+    this.ev32 = new Uint32Array(shared.events);
+    this.evView = new DataView(shared.events);
+    this.area = Buffer.from(shared.sendArea);
+    this.ops = new Uint32Array(shared.ops);
+    this.opsCap = this.ops.length >>> 2;
+    this.report = new Uint32Array(shared.report);
+    this.connSize = shared.connSize;
+  }
+
+  // ------------------------------------------------------------ inbound
+
+  private onEvents(count: number, slab: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined): void {
+    const ev = this.ev32;
+    let thrown: { err: unknown } | null = null;
+    for (let i = 0; i < count; i++) {
+      const w = i * 8;
+      const id = ev[w + 1];
+      try {
+        switch (ev[w]) {
+          case EV_FRAME: {
+            const conn = this.conns.get(id);
+            if (conn === undefined || conn.closed || conn.handler === null) break;
+            const len = ev[w + 6];
+            let payload = EMPTY;
+            if (len > 0) {
+              const extra = ev[w + 7];
+              payload = Buffer.from(extra === 0 ? slab! : extras![extra - 1], ev[w + 5], len);
+            }
+            const word = ev[w + 4];
+            conn.handler.onFrame(this.evView.getBigUint64(w * 4 + 8, false), word >>> 24, word & 0xffffff, payload);
+            break;
+          }
+          case EV_ACCEPT:
+            this.onAccept(id, ev[w + 4]);
+            break;
+          case EV_CLOSE: {
+            const conn = this.conns.get(id);
+            if (conn === undefined || conn.closed) break;
+            conn.markClosed();
+            conn.closeNow(closeError(ev[w + 4], ev[w + 5], conn.options));
+            break;
+          }
+          case EV_DRAIN:
+            this.conns.get(id)?.drained();
+            break;
+          case EV_CONNECTED: {
+            const p = this.connects.get(id);
+            if (p === undefined) break;
+            this.connects.delete(id);
+            const conn = new NativeConnection(this, id, { ...p.options });
+            this.conns.set(id, conn);
+            p.resolve(conn);
+            break;
+          }
+          case EV_CONNECT_FAILED: {
+            const p = this.connects.get(id);
+            if (p === undefined) break;
+            this.connects.delete(id);
+            const errno = ev[w + 4];
+            const o = p.options;
+            if (errno === 0) {
+              p.reject(new QrpcError('ERR_TIMEOUT', `connect to ${o.host}:${o.port} timed out after ${o.connectTimeoutMs} ms`));
+            } else {
+              const cause = systemError(errno, 'connect', `${o.host}:${o.port}`);
+              p.reject(new QrpcError('ERR_CONNECT', `connect to ${o.host}:${o.port}: ${cause.message}`, { cause }));
+            }
+            break;
+          }
+        }
+      } catch (err) {
+        // A throwing handler must not cost the rest of the batch; it surfaces
+        // as an uncaught exception, as it would from a socket 'data' event.
+        thrown ??= { err };
+      }
+    }
+    if (thrown !== null) {
+      const { err } = thrown;
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
+  private onAccept(id: number, listenerId: number): void {
+    const l = this.listeners.get(listenerId);
+    if (l === undefined || l.closed) {
+      this.addon.connCtl(id, 5);
+      return;
+    }
+    const conn = new NativeConnection(this, id, {
+      maxFrameSize: l.options.maxFrameSize,
+      readTimeoutMs: l.options.readTimeoutMs,
+      writeTimeoutMs: l.options.writeTimeoutMs,
+      stalledPayloadMs: l.options.stalledPayloadMs,
+      keepAliveMs: l.options.keepAliveMs,
+      noDelay: l.options.noDelay,
+      highWaterMark: l.options.highWaterMark,
+    });
+    this.conns.set(id, conn);
+    l.onConnection(conn);
+  }
+
+  forget(conn: NativeConnection): void {
+    this.conns.delete(conn.id);
+  }
+
+  // ------------------------------------------------------------ outbound
+
+  /** Makes room for `bytes` in the send area and `ops` flush ops, flushing if needed. */
+  private reserve(bytes: number, ops: number): void {
+    if (this.areaUsed + bytes > this.area.length || this.opCount + ops > this.opsCap) this.flushNow();
+  }
+
+  private touch(conn: NativeConnection): void {
+    if (!conn.dirty) {
+      conn.dirty = true;
+      this.dirty.push(conn);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushTick);
+    }
+  }
+
+  /** An op for bytes at [off, off+len) of the send area; merged with the previous one when contiguous. */
+  private areaOp(conn: NativeConnection, off: number, len: number): void {
+    const ops = this.ops;
+    if (this.lastOpConn === conn.id) {
+      const p = (this.opCount - 1) * 4;
+      if (ops[p + 1] === 0 && ops[p + 2] + ops[p + 3] === off) {
+        ops[p + 3] += len;
+        return;
+      }
+    }
+    const p = this.opCount++ * 4;
+    ops[p] = conn.id;
+    ops[p + 1] = 0;
+    ops[p + 2] = off;
+    ops[p + 3] = len;
+    this.lastOpConn = conn.id;
+  }
+
+  private extraOp(conn: NativeConnection, buf: Buffer): void {
+    this.extras.push(buf);
+    const p = this.opCount++ * 4;
+    this.ops[p] = conn.id;
+    this.ops[p + 1] = this.extras.length;
+    this.ops[p + 2] = 0;
+    this.ops[p + 3] = buf.length;
+    this.lastOpConn = conn.id;
+  }
+
+  /** Encodes one frame for `conn`; returns the bytes queued. */
+  writeFrame(conn: NativeConnection, requestId: bigint, flags: number, cmd: number, payload: Buffer): number {
+    const len = payload.length;
+    const big = len >= COPY_LIMIT;
+    this.reserve(big ? HEADER_SIZE : HEADER_SIZE + len, big ? 2 : 1);
+    const area = this.area;
+    const off = this.areaUsed;
+    area.writeUInt32BE(MIN_LENGTH + len, off);
+    area.writeBigUInt64BE(requestId, off + 4);
+    area.writeUInt32BE((((flags & 0xff) << 24) | (cmd & 0xffffff)) >>> 0, off + 12);
+    if (big) {
+      this.areaUsed = off + HEADER_SIZE;
+      this.areaOp(conn, off, HEADER_SIZE);
+      this.extraOp(conn, payload);
+    } else {
+      if (len > 0) payload.copy(area, off + HEADER_SIZE);
+      this.areaUsed = off + HEADER_SIZE + len;
+      this.areaOp(conn, off, HEADER_SIZE + len);
+    }
+    this.touch(conn);
+    return HEADER_SIZE + len;
+  }
+
+  writeRaw(conn: NativeConnection, bytes: Buffer): number {
+    const len = bytes.length;
+    if (len === 0) return 0;
+    if (len >= COPY_LIMIT) {
+      this.reserve(0, 1);
+      this.extraOp(conn, bytes);
+    } else {
+      this.reserve(len, 1);
+      const off = this.areaUsed;
+      bytes.copy(this.area, off);
+      this.areaUsed = off + len;
+      this.areaOp(conn, off, len);
+    }
+    this.touch(conn);
+    return len;
+  }
+
+  /** Hands everything encoded so far to native: one writev per connection. */
+  flushNow(): void {
+    const dirty = this.dirty;
+    if (this.opCount === 0 && dirty.length === 0) return;
+    this.dirty = [];
+    const n = this.opCount > 0 ? this.addon.flush(this.opCount, this.extras.length > 0 ? this.extras : undefined) : 0;
+    this.opCount = 0;
+    this.areaUsed = 0;
+    this.lastOpConn = -1;
+    if (this.extras.length > 0) this.extras = [];
+    for (const conn of dirty) {
+      conn.dirty = false;
+      conn.pendingBytes = 0;
+    }
+    // Only connections written this tick can be reported; those not reported
+    // have nothing queued natively.
+    for (const conn of dirty) if (!conn.closed) conn.nativeQueued = 0;
+    this.applyReport(n);
+    for (const conn of dirty) conn.maybeDrain();
+  }
+
+  private applyReport(n: number): void {
+    const r = this.report;
+    for (let i = 0; i < n; i++) {
+      const id = r[1 + i * 3];
+      const kind = r[2 + i * 3];
+      const value = r[3 + i * 3];
+      const conn = this.conns.get(id);
+      if (conn === undefined) continue;
+      if (kind === REPORT_QUEUED) {
+        conn.nativeQueued = value;
+        if (value + conn.pendingBytes > conn.options.highWaterMark) conn.wantDrain = true;
+      } else if (kind === REPORT_ERROR) {
+        conn.markClosed();
+        conn.closeLater(socketError(value, 'write'));
+      }
+    }
+  }
+
+  broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number {
+    this.flushNow();
+    let took = 0;
+    let ids = new Uint32Array(BROADCAST_CHUNK);
+    let n = 0;
+    const send = () => {
+      if (n === 0) return;
+      took += this.addon.broadcast(ids, n, bytes);
+      this.applyReport(this.report[0]);
+      n = 0;
+    };
+    for (const c of conns) {
+      if (!(c instanceof NativeConnection)) {
+        if (!c.closed) {
+          c.writeRaw(bytes);
+          took++;
+        }
+        continue;
+      }
+      if (c.closed || c.ending || c.loop !== this) continue;
+      ids[n++] = c.id;
+      if (n === ids.length) send();
+    }
+    send();
+    ids = null!;
+    return took;
+  }
+
+  // ------------------------------------------------------------ listen / connect
+
+  async listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
+    const { ip, family } = await resolveHost(options.host, true);
+    const r = this.addon.listen(ip, options.port, family, options.backlog, options.reusePort, nativeOpts(options));
+    if (typeof r === 'number') {
+      const cause = systemError(-r, 'listen', `${options.host}:${options.port}`);
+      throw new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${cause.message}`, { cause });
+    }
+    const [id, port, address] = r;
+    const entry: ListenerEntry = { options: { ...options }, onConnection, closed: false };
+    this.listeners.set(id, entry);
+    const addon = this.addon;
+    const listeners = this.listeners;
+    return {
+      host: address,
+      port,
+      family: family === 6 ? 'IPv6' : 'IPv4',
+      pause() {
+        if (!entry.closed) addon.listenerCtl(id, 0);
+      },
+      resume() {
+        if (!entry.closed) addon.listenerCtl(id, 1);
+      },
+      close() {
+        if (!entry.closed) {
+          entry.closed = true;
+          addon.listenerCtl(id, 2);
+          listeners.delete(id);
+        }
+        return Promise.resolve();
+      },
+    };
+  }
+
+  async connect(options: ConnectOptions): Promise<TransportConnection> {
+    let target: { ip: string; family: number };
+    try {
+      target = await resolveHost(options.host, false);
+    } catch (err) {
+      throw new QrpcError('ERR_CONNECT', `connect to ${options.host}:${options.port}: ${(err as Error).message}`, { cause: err });
+    }
+    const id = this.addon.connect(target.ip, options.port, target.family, options.connectTimeoutMs, nativeOpts(options));
+    if (id < 0) {
+      const cause = systemError(-id, 'connect', `${options.host}:${options.port}`);
+      throw new QrpcError('ERR_CONNECT', `connect to ${options.host}:${options.port}: ${cause.message}`, { cause });
+    }
+    return new Promise((resolve, reject) => {
+      this.connects.set(id, { options, resolve, reject });
+    });
+  }
+}
