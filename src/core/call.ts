@@ -3,8 +3,6 @@ import { isDone } from '../protocol/flags.js';
 import { QrpcError } from '../protocol/errors.js';
 import { FrameQueue } from './frame-queue.js';
 
-const noop = (): void => {};
-
 export interface WaitOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -121,8 +119,6 @@ export class Call {
     if (this.first !== null) this.promise = Promise.resolve(this.first);
     else if (this.error !== null) this.promise = Promise.reject(this.error);
     else this.promise = new Promise<Frame>((resolve, reject) => (this.settle = { resolve, reject }));
-    // The caller may never await (fire-and-forget); a failure must not become an unhandled rejection.
-    this.promise.catch(noop);
     return this.promise;
   }
 

@@ -136,8 +136,19 @@ export class Session implements ConnectionHandler, CallOwner {
     const id = this.allocId();
     const call = new Call(this, id);
     this.calls.set(id, call);
-    void this.sendFrame(id, flags, cmd, toPayload(payload), false, call);
+    this.sendOpening(call, flags, cmd, payload);
     return { requestId: id, response: call };
+  }
+
+  /** Sends a request's first frame; if it cannot be sent (codec error, closed), the caller's wait fails with that error. */
+  private sendOpening(call: Call, flags: number, cmd: number, payload: PayloadInput): void {
+    const sent = this.sendFrame(call.requestId, flags, cmd, toPayload(payload), false, call);
+    if (sent === RESOLVED) return;
+    sent.catch((err: QrpcError) => {
+      if (this.calls.get(call.requestId) === call) this.calls.delete(call.requestId);
+      call.selfClosed = true;
+      call.fail(err);
+    });
   }
 
   /** Non-blocking request, resolved with the answer's first frame. */
@@ -159,7 +170,7 @@ export class Session implements ConnectionHandler, CallOwner {
     const call = new Call(this, id);
     this.calls.set(id, call);
     const base = flags & (Flags.NB | Flags.Codec);
-    void this.sendFrame(id, base | Flags.Stream, cmd, toPayload(payload), false, call);
+    this.sendOpening(call, base | Flags.Stream, cmd, payload);
     return { requestId: id, writer: new StreamWriter(this, call, cmd, base), response: call };
   }
 

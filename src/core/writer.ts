@@ -14,25 +14,28 @@ export function quietReject(error: unknown): Promise<never> {
   return p;
 }
 
-/** Concatenates the parts written since startWrite without copying a single part. */
+/** Collects the parts written since startWrite; one part is passed on without a copy. */
 class PayloadParts {
-  private parts: Buffer[] = [];
+  private first: Buffer | null = null;
+  private more: Buffer[] | null = null;
 
   reset(): void {
-    this.parts = [];
+    this.first = null;
+    this.more = null;
   }
 
   add(bytes: PayloadInput): void {
     const buf = toPayload(bytes);
-    if (buf.length > 0) this.parts.push(buf);
+    if (buf.length === 0) return;
+    if (this.first === null) this.first = buf;
+    else (this.more ??= [this.first]).push(buf);
   }
 
   take(): Buffer {
-    const parts = this.parts;
-    this.parts = [];
-    if (parts.length === 0) return EMPTY;
-    if (parts.length === 1) return parts[0];
-    return Buffer.concat(parts);
+    const out = this.more !== null ? Buffer.concat(this.more) : (this.first ?? EMPTY);
+    this.first = null;
+    this.more = null;
+    return out;
   }
 }
 

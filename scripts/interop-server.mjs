@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// An interop server: the handler table of ../shared/vectors/README.md
+// (cmds 0–11, raw-DEFLATE codec) on one TCP binding, for Go clients and for
+// scripts/interop-client.mjs.
+//
+//   npm run interop:server -- --port P [--host H]
+//
+// --port 0 picks a free port. Prints "ready HOST:PORT" once listening and
+// runs until killed (SIGINT / SIGTERM shut it down gracefully).
+import { Server, backend } from '../dist/index.js';
+import { interopBinding } from './interop-handlers.mjs';
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`unexpected argument "${argv[i]}"`);
+    out[m[1]] = m[2] ?? argv[++i];
+  }
+  return out;
+}
+
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`${err.message}\nusage: interop-server --port P [--host H]`);
+  process.exit(2);
+}
+const port = Number(args.port ?? 0);
+const host = args.host ?? '127.0.0.1';
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`invalid --port "${args.port}"`);
+  process.exit(2);
+}
+
+const binding = interopBinding();
+const server = new Server([{ addr: { host, port }, ...binding }]);
+
+// Installed before "ready" is printed, so a supervisor may signal as soon as it reads it.
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await server.shutdown({ timeoutMs: 1000 });
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+await server.listen();
+const bound = server.address(0);
+console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name})`);
