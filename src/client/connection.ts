@@ -11,7 +11,8 @@ import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+// Ref'd: a reconnecting client keeps the process alive until close(), as socket.io and grpc-js clients do.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A client connection. Without reconnect it is one socket; with reconnect it
@@ -191,7 +192,13 @@ export class Connection {
         reject(error);
       };
       if (options.timeoutMs) {
-        setTimeout(() => giveUp(new QrpcError('ERR_TIMEOUT', `not connected within ${options.timeoutMs} ms`)), options.timeoutMs).unref();
+        // Ref'd on purpose: while disconnected nothing else may keep the process alive until the caller hears back.
+        const timer = setTimeout(() => giveUp(new QrpcError('ERR_TIMEOUT', `not connected within ${options.timeoutMs} ms`)), options.timeoutMs);
+        const settle = waiter.resolve;
+        waiter.resolve = (s) => {
+          clearTimeout(timer);
+          settle(s);
+        };
       }
       options.signal?.addEventListener('abort', () => giveUp(new QrpcError('ERR_ABORTED', 'the request was aborted', { cause: options.signal!.reason })), { once: true });
     });

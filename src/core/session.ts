@@ -566,6 +566,11 @@ export class Session implements ConnectionHandler, CallOwner {
   private closedByTransport(error: QrpcError | null): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (error !== null && this.closeError === null) {
+      // Closes the transport decided (bad frames, timeouts, socket errors); fail() logs the session's own.
+      const quiet = error.code === 'ERR_READ_TIMEOUT' || error.code === 'ERR_SOCKET';
+      this.logger[quiet ? 'debug' : 'warn']({ code: error.code, err: error, remoteAddress: this.remoteAddress }, 'qrpc: connection closed');
+    }
     this.closeError ??= error;
     const closedError = new QrpcError('ERR_CONN_CLOSED', this.closeError ? `connection closed: ${this.closeError.message}` : 'connection closed', {
       cause: this.closeError ?? undefined,
@@ -642,7 +647,10 @@ export class Session implements ConnectionHandler, CallOwner {
     }
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const req = this.queue[i];
-      if (!req.cancelled) this.answerWithReset(req, reason);
+      if (req.cancelled) continue;
+      // Cancelled as well, so the queue drained by a finishing handler does not dispatch or answer it again.
+      req.cancel(new QrpcError('ERR_SHUTDOWN', 'the server is shutting down'));
+      this.answerWithReset(req, reason);
     }
     this.close();
   }

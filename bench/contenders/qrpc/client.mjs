@@ -1,0 +1,21 @@
+// qrpc-native / qrpc-fallback client: this library's connect()/call(), backend forced by QRPC_BACKEND.
+import { runClient } from '../../lib/client-runner.mjs';
+import { REQ_PAYLOAD, CMD_HELLO } from '../../lib/common.mjs';
+
+const PAYLOAD = Buffer.from(REQ_PAYLOAD);
+const lib = await import('../../../dist/index.js');
+const { connect, backend } = lib;
+if (typeof connect !== 'function') throw new Error('dist/index.js does not export connect yet');
+const want = process.env.QRPC_BACKEND;
+const got = backend().name;
+if (want && got !== want) throw new Error(`wanted backend ${want}, got ${got}`);
+
+await runClient({
+  async connect(port, { onPush }) {
+    const conn = await connect(`127.0.0.1:${port}`, onPush ? { onPush: (frame) => onPush(frame.payload) } : {});
+    return {
+      call: () => conn.call(CMD_HELLO, PAYLOAD).then((f) => f.payload),
+      close: () => conn.close(),
+    };
+  },
+});

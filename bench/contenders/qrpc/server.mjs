@@ -1,0 +1,30 @@
+// qrpc-native / qrpc-fallback server: this library, backend forced by QRPC_BACKEND.
+import { runServer } from '../../lib/server-runner.mjs';
+import { HELLO, CMD_HELLO, CMD_REPLY, CMD_PUSH } from '../../lib/common.mjs';
+
+const HELLO_BUF = Buffer.from(HELLO);
+const lib = await import('../../../dist/index.js');
+const { Server, ServeMux, backend } = lib;
+if (typeof Server !== 'function') throw new Error('dist/index.js does not export Server yet');
+const want = process.env.QRPC_BACKEND;
+const got = backend().name;
+if (want && got !== want) throw new Error(`wanted backend ${want}, got ${got}`);
+
+await runServer({
+  async start({ host, port }) {
+    const mux = new ServeMux();
+    mux.handle(CMD_HELLO, (w, req) => {
+      w.startWrite(req.requestId, CMD_REPLY, 0);
+      w.writeBytes(HELLO_BUF);
+      w.writeBytes(req.payload);
+      return w.endWrite();
+    });
+    const server = new Server([{ addr: `${host}:${port}`, handler: mux }]);
+    await server.listen();
+    return {
+      port: server.address(0).port,
+      pushAll(payload) { return server.pushAll(0, CMD_PUSH, payload); },
+      close() { return server.shutdown({ timeoutMs: 1000 }); },
+    };
+  },
+});

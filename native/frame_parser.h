@@ -1,0 +1,135 @@
+// Frame parser: byte chunks in, complete frames out. Pure C++ (no N-API) so the
+// fuzz harness links it alone. Mirrors src/protocol/parser.ts (FrameParser)
+// state for state: a bad `length` is rejected as soon as its 4 bytes are known,
+// before anything is allocated for the payload; after an error the parser
+// refuses further input.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace qrpc {
+
+constexpr uint32_t kHeaderSize = 16;
+constexpr uint32_t kMinLength = 12;
+
+enum ParseResult : int { kParseOk = 0, kInvalidFrame = 1, kFrameTooLarge = 2, kNoMemory = 3 };
+
+inline uint32_t ReadU32BE(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+// Sink concept: void Frame(const uint8_t* frame, size_t total, uint8_t*& owned)
+//   `frame` points at the 16-byte header, `total` = 4 + length bytes are valid.
+//   `owned` is non-null when the frame was assembled in a malloc'd tail buffer
+//   (== frame); the sink may take it by setting owned = nullptr, otherwise the
+//   parser frees it after the call.
+struct FrameParser {
+  uint8_t* tail = nullptr;  // malloc'd; exists only while a frame is partial
+  size_t used = 0;          // bytes of the partial frame held in tail
+  size_t need = 0;          // 4 + length once the length is known, else 0
+  uint32_t bad_length = 0;  // the offending length after an error
+  uint8_t failed = kParseOk;
+
+  bool HasPartialFrame() const { return used > 0; }
+  bool AwaitingPayload() const { return need > 0; }
+  void Reset() {
+    free(tail);
+    tail = nullptr;
+    used = need = 0;
+  }
+
+  // max_length: largest accepted `length` field (frames with length > max are rejected).
+  template <class Sink>
+  int Push(const uint8_t* chunk, size_t end, uint64_t max_length, Sink& sink) {
+    if (failed) return failed;
+    size_t offset = 0;
+    if (used > 0) {
+      long r = FillTail(chunk, end, max_length, sink);
+      if (r == -1) return kParseOk;
+      if (r < 0) return failed;
+      offset = size_t(r);
+    }
+    while (end - offset >= kHeaderSize) {
+      uint32_t length = ReadU32BE(chunk + offset);
+      if (Check(length, max_length)) return failed;
+      size_t total = 4 + size_t(length);
+      if (end - offset < total) break;
+      uint8_t* owned = nullptr;
+      sink.Frame(chunk + offset, total, owned);
+      offset += total;
+    }
+    if (offset < end) return StartTail(chunk + offset, end - offset, max_length);
+    return kParseOk;
+  }
+
+ private:
+  int Check(uint32_t length, uint64_t max_length) {
+    if (length < kMinLength) {
+      bad_length = length;
+      return failed = kInvalidFrame;
+    }
+    if (uint64_t(length) > max_length) {
+      bad_length = length;
+      return failed = kFrameTooLarge;
+    }
+    return kParseOk;
+  }
+
+  int StartTail(const uint8_t* p, size_t rest, uint64_t max_length) {
+    size_t cap;
+    if (rest >= 4) {
+      uint32_t length = ReadU32BE(p);
+      if (Check(length, max_length)) return failed;  // validated before allocating
+      need = 4 + size_t(length);
+      cap = need;
+    } else {
+      need = 0;
+      cap = kHeaderSize;
+    }
+    tail = static_cast<uint8_t*>(malloc(cap));
+    if (tail == nullptr) return failed = kNoMemory;
+    memcpy(tail, p, rest);
+    used = rest;
+    return kParseOk;
+  }
+
+  // Returns the offset after the completed frame, -1 if the chunk was used up,
+  // -2 on error.
+  template <class Sink>
+  long FillTail(const uint8_t* chunk, size_t len, uint64_t max_length, Sink& sink) {
+    size_t offset = 0;
+    if (need == 0) {
+      size_t take = 4 - used < len ? 4 - used : len;
+      if (take > 0) memcpy(tail + used, chunk, take);
+      used += take;
+      offset = take;
+      if (used < 4) return -1;
+      uint32_t length = ReadU32BE(tail);
+      if (Check(length, max_length)) return -2;
+      need = 4 + size_t(length);
+      uint8_t* grown = static_cast<uint8_t*>(realloc(tail, need));
+      if (grown == nullptr) {
+        failed = kNoMemory;
+        return -2;
+      }
+      tail = grown;
+    }
+    size_t want = need - used;
+    size_t take = want < len - offset ? want : len - offset;
+    if (take > 0) memcpy(tail + used, chunk + offset, take);
+    used += take;
+    offset += take;
+    if (used < need) return -1;
+    uint8_t* owned = tail;
+    size_t total = need;
+    tail = nullptr;
+    used = need = 0;
+    sink.Frame(owned, total, owned);
+    free(owned);
+    return long(offset);
+  }
+};
+
+}  // namespace qrpc

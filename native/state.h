@@ -1,0 +1,193 @@
+// Per-environment (per JS thread) state and the fixed-size connection struct.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "frame_parser.h"
+#include "send_queue.h"
+#include "timer_wheel.h"
+
+namespace qrpc {
+
+// Event records shared with JS: 8 x uint32 (32 bytes) each.
+//   [0] type  [1] conn id  [2..3] request id, big-endian bytes (FRAME)
+//   [4] flags<<24|cmd (FRAME) / a   [5] payload offset / b   [6] payload length   [7] extra index+1 (0 = slab)
+enum EventType : uint32_t {
+  kEvFrame = 1,
+  kEvAccept = 2,         // [4] listener id
+  kEvClose = 3,          // [4] reason, [5] errno or bad length
+  kEvDrain = 4,          // queue emptied
+  kEvConnected = 5,
+  kEvConnectFailed = 6,  // [4] errno (0 = timed out)
+};
+constexpr size_t kEventWords = 8;
+
+enum CloseReason : uint32_t {
+  kCloseOrderly = 0,
+  kCloseInvalidFrame = 1,
+  kCloseTooLarge = 2,
+  kCloseReadTimeout = 3,
+  kCloseWriteTimeout = 4,
+  kCloseStalled = 5,
+  kCloseSocket = 6,
+};
+
+enum ConnFlags : uint16_t {
+  kAttached = 1,
+  kPaused = 2,
+  kEof = 4,            // peer sent FIN; reading stopped
+  kEndWanted = 8,      // JS called end(): shutdown(SHUT_WR) once drained
+  kConnecting = 16,
+  kCloseAfterDrain = 32,
+  kEofListed = 64,
+};
+
+struct SockOpts {
+  uint64_t max_length = 10 * 1024 * 1024;
+  uint32_t hwm = 1024 * 1024;
+  uint32_t read_timeout = 0;
+  uint32_t write_timeout = 0;
+  uint32_t stall_timeout = 3000;
+  uint32_t keepalive = 20000;
+  bool no_delay = true;
+};
+
+// One per socket; about 150 bytes. Timer node first (the wheel hands it back).
+struct Conn {
+  WheelNode timer;
+  SendQueue out;
+  FrameParser parser;
+  uint64_t max_length;
+  uint64_t idle_since;   // last read (or attach / setReadTimeout); connect deadline while connecting
+  uint64_t write_since;  // output queued since (0 = queue empty)
+  uint64_t stall_since;  // header arrived, payload incomplete since (0 = not waiting)
+  uint32_t id;
+  int fd;
+  uint32_t ep_mask;
+  uint32_t read_timeout, write_timeout, stall_timeout;
+  uint32_t fl_epoch, fl_head, fl_tail;  // flush(): this tick's ops for this conn, chained
+  uint16_t flags;
+};
+
+struct Listener {
+  WheelNode timer;  // accept back-off after EMFILE/ENFILE
+  uint32_t id;
+  int fd;
+  bool paused;
+  bool backoff;
+  bool polled;
+  SockOpts opts;
+};
+
+class ConnTable {
+ public:
+  static constexpr uint32_t kSlotBits = 20;
+  static constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+  Conn* Get(uint32_t id) const {
+    uint32_t slot = id & kSlotMask;
+    if (slot >= slots_.size()) return nullptr;
+    Conn* c = slots_[slot];
+    return (c != nullptr && c->id == id) ? c : nullptr;
+  }
+  Conn* Create(int fd);  // null when out of slots or memory
+  void Destroy(Conn* c);
+  size_t size() const { return count_; }
+  template <class F>
+  void ForEach(F&& f) {
+    for (Conn* c : slots_)
+      if (c) f(c);
+  }
+
+ private:
+  std::vector<Conn*> slots_;
+  std::vector<uint16_t> gens_;
+  std::vector<uint32_t> free_;
+  size_t free_head_ = 0;
+  size_t count_ = 0;
+};
+
+struct State {
+  napi_env env = nullptr;
+  uv_loop_t* loop = nullptr;
+  int epfd = -1;
+  uv_poll_t* poll = nullptr;
+  uv_timer_t* timer = nullptr;
+  bool timer_running = false;
+  bool poll_refed = false;
+  bool closing = false;
+  napi_async_cleanup_hook_handle cleanup = nullptr;
+  int open_handles = 0;
+
+  ConnTable conns;
+  std::vector<Listener*> listeners;  // index = id - 1
+  size_t open_listeners = 0;
+  TimerWheel wheel;
+
+  // JS side
+  Napi::FunctionReference on_events;
+  Napi::Reference<Napi::ArrayBuffer> events_ref, send_ref, ops_ref, report_ref;
+  napi_async_context async_ctx = nullptr;
+  bool initialized = false;
+
+  // Event table
+  uint32_t* ev = nullptr;
+  size_t ev_cap = 0;
+  size_t ev_count = 0;
+  // Payload slab of the current batch (handed to JS as an external ArrayBuffer)
+  uint8_t* slab = nullptr;
+  size_t slab_len = 0, slab_cap = 0;
+  napi_value extras = nullptr;  // JS array of ArrayBuffers for big payloads (this batch)
+  uint32_t extras_len = 0;
+  // Read scratch, reused: nothing JS can see points into it.
+  uint8_t* scratch = nullptr;
+  std::vector<uint32_t> eof_list;
+
+  // Send path
+  uint8_t* send_area = nullptr;
+  size_t send_cap = 0;
+  uint32_t* ops = nullptr;  // [conn id, extra index+1 (0 = send area), offset, length]
+  size_t ops_cap = 0;
+  uint32_t* report = nullptr;  // [count, (conn id, kind, value)...]
+  size_t report_cap = 0;
+  uint32_t flush_epoch = 0;
+  std::vector<uint32_t> op_next;
+  std::vector<Conn*> touched;
+  std::vector<struct iovec> iov;
+
+  uint64_t Now() const { return uv_now(loop); }
+
+  // loop.cc
+  int Init(napi_env env);
+  void Service();  // epoll_wait(0) and handle everything ready
+  void FinishWake();
+  void OnTimer();
+  void Dispatch();
+  bool EnsureRoom();
+  uint32_t* PushEvent(uint32_t type, uint32_t id);
+  void UpdateEvents(Conn* c);
+  void UpdateRef();
+  void Reschedule(Conn* c);
+  void EnsureTimer();
+  void CloseConn(Conn* c, uint32_t reason, uint32_t detail);  // emits kEvClose
+  void DropConn(Conn* c);                                      // silent
+  void Report(uint32_t id, uint32_t kind, uint32_t value);
+  void AfterQueue(Conn* c);
+  void ApplySockOpts(int fd, const SockOpts& o);
+  Conn* NewConn(int fd, const SockOpts& o);
+  void UpdateListener(Listener* l);
+  void Teardown();
+
+ private:
+  void OnConnEvents(uint32_t id, uint32_t events);
+  void ReadConn(Conn* c);
+  void WriteQueued(Conn* c);
+  void OnListenerReady(Listener* l);
+  void OnConnTimer(Conn* c, uint64_t now);
+};
+
+enum ReportKind : uint32_t { kReportQueued = 1, kReportError = 2 };
+
+}  // namespace qrpc
