@@ -29,7 +29,8 @@ export class Call {
   peerClosed = false;
   private first: Frame | null = null;
   private error: QrpcError | null = null;
-  private settle: { resolve: (f: Frame) => void; reject: (e: Error) => void } | null = null;
+  private resolveFirst: ((f: Frame) => void) | null = null;
+  private rejectFirst: ((e: Error) => void) | null = null;
   private promise: Promise<Frame> | null = null;
   /** Frames after the first of a streamed answer; created when the first frame says more will come. */
   private rest: FrameQueue | null = null;
@@ -78,8 +79,11 @@ export class Call {
       this.first = frame;
       if (!done) this.rest = new FrameQueue();
       this.runCleanup();
-      this.settle?.resolve(frame);
-      this.settle = null;
+      const resolve = this.resolveFirst;
+      if (resolve !== null) {
+        this.resolveFirst = this.rejectFirst = null;
+        resolve(frame);
+      }
     } else {
       this.rest?.push(frame);
     }
@@ -97,9 +101,10 @@ export class Call {
       if (this.error !== null) return;
       this.error = error;
       this.runCleanup();
-      if (this.settle !== null) {
-        this.settle.reject(error);
-        this.settle = null;
+      const reject = this.rejectFirst;
+      if (reject !== null) {
+        this.resolveFirst = this.rejectFirst = null;
+        reject(error);
       }
     } else {
       this.rest?.fail(error);
@@ -118,7 +123,11 @@ export class Call {
     if (this.promise !== null) return this.promise;
     if (this.first !== null) this.promise = Promise.resolve(this.first);
     else if (this.error !== null) this.promise = Promise.reject(this.error);
-    else this.promise = new Promise<Frame>((resolve, reject) => (this.settle = { resolve, reject }));
+    else
+      this.promise = new Promise<Frame>((resolve, reject) => {
+        this.resolveFirst = resolve;
+        this.rejectFirst = reject;
+      });
     return this.promise;
   }
 

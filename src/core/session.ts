@@ -112,7 +112,7 @@ export class Session implements ConnectionHandler, CallOwner {
   private allocId(): bigint {
     const id = this.nextId;
     this.nextId = id >= MAX_REQUEST_ID - 1n ? this.firstId : id + 2n;
-    if (this.calls.has(id) || this.served.has(id)) {
+    if ((this.calls.size > 0 && this.calls.has(id)) || (this.served.size > 0 && this.served.has(id))) {
       throw new QrpcError('ERR_ID_COLLISION', `request id ${id} is still in use on this connection`);
     }
     return id;
@@ -494,7 +494,10 @@ export class Session implements ConnectionHandler, CallOwner {
       this.handlerDone(req, nonBlocking, err ?? new Error('handler threw'));
       return;
     }
-    if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
+    // endWrite() returns this very promise when the answer was written at once: the handler is done now.
+    if (result === RESOLVED) {
+      this.handlerDone(req, nonBlocking, null);
+    } else if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(
         () => this.handlerDone(req, nonBlocking, null),
         (err) => this.handlerDone(req, nonBlocking, err ?? new Error('handler rejected')),

@@ -3,6 +3,7 @@ import { toPayload, type PayloadInput } from '../protocol/frame.js';
 import type { Session } from './session.js';
 import type { RequestFrame } from './request.js';
 import type { Call } from './call.js';
+import { TRANSPORT_COPY_LIMIT } from '../transport/types.js';
 
 const EMPTY = Buffer.alloc(0);
 const noop = (): void => {};
@@ -14,30 +15,50 @@ export function quietReject(error: unknown): Promise<never> {
   return p;
 }
 
-/** Collects the parts written since startWrite; one part is passed on without a copy. */
-class PayloadParts {
+/**
+ * Collects the payload parts written since startWrite. One part is passed on
+ * as is; several small parts are joined in a shared scratch buffer, which is
+ * safe because transports copy payloads below TRANSPORT_COPY_LIMIT before
+ * writeFrame returns (see transport/types.ts) and nothing else keeps it.
+ */
+class PayloadBuilder {
   private first: Buffer | null = null;
   private more: Buffer[] | null = null;
+  private length = 0;
 
-  reset(): void {
+  protected resetParts(): void {
     this.first = null;
     this.more = null;
+    this.length = 0;
   }
 
-  add(bytes: PayloadInput): void {
+  protected addPart(bytes: PayloadInput): void {
     const buf = toPayload(bytes);
     if (buf.length === 0) return;
+    this.length += buf.length;
     if (this.first === null) this.first = buf;
     else (this.more ??= [this.first]).push(buf);
   }
 
-  take(): Buffer {
-    const out = this.more !== null ? Buffer.concat(this.more) : (this.first ?? EMPTY);
-    this.first = null;
-    this.more = null;
+  /** The joined payload; `transient` allows the scratch buffer (the frame is written synchronously). */
+  protected takePayload(transient: boolean): Buffer {
+    const more = this.more;
+    let out: Buffer;
+    if (more === null) {
+      out = this.first ?? EMPTY;
+    } else if (transient && this.length < TRANSPORT_COPY_LIMIT) {
+      let offset = 0;
+      for (const part of more) offset += part.copy(scratch, offset);
+      out = scratch.subarray(0, offset);
+    } else {
+      out = Buffer.concat(more, this.length);
+    }
+    this.resetParts();
     return out;
   }
 }
+
+const scratch = Buffer.allocUnsafe(TRANSPORT_COPY_LIMIT);
 
 /**
  * Go's FrameWriter: startWrite(requestId, cmd, flags), writeBytes(...),
@@ -46,16 +67,16 @@ class PayloadParts {
  * high-water mark, and rejects with ERR_WRITE_AFTER_CLOSE / ERR_CONN_CLOSED
  * without sending anything when it cannot be sent.
  */
-export class FrameWriter {
+export class FrameWriter extends PayloadBuilder {
   private readonly session: Session;
   /** The request this writer answers; frames for other IDs are looked up by the session. */
   private readonly request: RequestFrame | null;
   private requestId = 0n;
   private cmd = 0;
   private flags = 0;
-  private readonly parts = new PayloadParts();
 
   constructor(session: Session, request: RequestFrame | null = null) {
+    super();
     this.session = session;
     this.request = request;
   }
@@ -64,23 +85,23 @@ export class FrameWriter {
     this.requestId = requestId;
     this.cmd = cmd;
     this.flags = flags;
-    this.parts.reset();
+    this.resetParts();
     return this;
   }
 
   writeBytes(bytes: PayloadInput): this {
-    this.parts.add(bytes);
+    this.addPart(bytes);
     return this;
   }
 
   /** Sends the frame; with the Codec flag the payload is encoded by the connection's codec. */
   endWrite(): Promise<void> {
-    return this.session.sendFrame(this.requestId, this.flags, this.cmd, this.parts.take(), false, this.request);
+    return this.session.sendFrame(this.requestId, this.flags, this.cmd, this.takePayload((this.flags & Flags.Codec) === 0), false, this.request);
   }
 
   /** Sends a payload that is already encoded, with the Codec flag set. */
   endWriteCompressed(): Promise<void> {
-    return this.session.sendFrame(this.requestId, this.flags | Flags.Codec, this.cmd, this.parts.take(), true, this.request);
+    return this.session.sendFrame(this.requestId, this.flags | Flags.Codec, this.cmd, this.takePayload(true), true, this.request);
   }
 
   /** Resets the stream of `requestId` with a reason code carried in cmd. */
@@ -98,15 +119,15 @@ export class FrameWriter {
  * Go's StreamWriter for a streamed request this side opened: every endWrite
  * sends one more frame of the stream; endWrite(true) ends our half.
  */
-export class StreamWriter {
+export class StreamWriter extends PayloadBuilder {
   readonly requestId: bigint;
   private readonly session: Session;
   private readonly call: Call;
   private cmd: number;
   private readonly baseFlags: number;
-  private readonly parts = new PayloadParts();
 
   constructor(session: Session, call: Call, cmd: number, baseFlags: number) {
+    super();
     this.session = session;
     this.call = call;
     this.requestId = call.requestId;
@@ -116,26 +137,26 @@ export class StreamWriter {
 
   startWrite(cmd: number = this.cmd): this {
     this.cmd = cmd;
-    this.parts.reset();
+    this.resetParts();
     return this;
   }
 
   writeBytes(bytes: PayloadInput): this {
-    this.parts.add(bytes);
+    this.addPart(bytes);
     return this;
   }
 
   endWrite(end: boolean = false): Promise<void> {
     // As Go sends it: every frame carries Stream, the last one StreamEnd as well.
     const flags = this.baseFlags | Flags.Stream | (end ? Flags.StreamEnd : 0);
-    return this.session.sendFrame(this.requestId, flags, this.cmd, this.parts.take(), false, this.call);
+    return this.session.sendFrame(this.requestId, flags, this.cmd, this.takePayload((flags & Flags.Codec) === 0), false, this.call);
   }
 
   /** Convenience: one frame of the stream. */
   write(payload: PayloadInput, options: { end?: boolean; cmd?: number } = {}): Promise<void> {
     if (options.cmd !== undefined) this.cmd = options.cmd;
-    this.parts.reset();
-    this.parts.add(payload);
+    this.resetParts();
+    this.addPart(payload);
     return this.endWrite(options.end ?? false);
   }
 

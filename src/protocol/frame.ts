@@ -28,11 +28,27 @@ export function toPayload(payload: PayloadInput): Buffer {
   return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
+const TWO_32 = 2 ** 32;
+
 /** Writes a 16-byte header into `out` at `offset`. */
 export function writeHeader(out: Buffer, offset: number, payloadLength: number, requestId: bigint, flags: number, cmd: number): void {
   out.writeUInt32BE(MIN_LENGTH + payloadLength, offset);
-  out.writeBigUInt64BE(requestId, offset + 4);
+  writeRequestId(out, offset + 4, requestId);
   out.writeUInt32BE(((flags & 0xff) << 24 | (cmd & 0xffffff)) >>> 0, offset + 12);
+}
+
+/**
+ * Writes a 64-bit id big-endian. IDs up to 2^53 (every ID our own generators
+ * make) take the number path, which allocates no intermediate BigInts.
+ */
+export function writeRequestId(out: Buffer, offset: number, requestId: bigint): void {
+  const n = Number(requestId);
+  if (n <= Number.MAX_SAFE_INTEGER) {
+    out.writeUInt32BE(Math.floor(n / TWO_32), offset);
+    out.writeUInt32BE(n >>> 0, offset + 4);
+  } else {
+    out.writeBigUInt64BE(requestId, offset);
+  }
 }
 
 /** Encodes one frame into a fresh buffer (header and payload contiguous). */

@@ -73,7 +73,12 @@ export interface TransportConnection {
    * read from the socket before it.
    */
   attach(handler: ConnectionHandler): void;
-  /** Queues one frame (header encoded here); flushed once per tick. false = above high-water mark. */
+  /**
+   * Queues one frame (header encoded here); flushed once per tick. false =
+   * above high-water mark. A payload shorter than TRANSPORT_COPY_LIMIT is
+   * copied before this returns (callers may reuse its memory); a longer one is
+   * referenced until written and must not change.
+   */
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): boolean;
   /** Queues bytes that already are one or more encoded frames. */
   writeRaw(bytes: Buffer): boolean;
@@ -108,6 +113,9 @@ export interface Transport {
   /** Queues one encoded frame (or frames) to every open connection; returns how many took it. */
   broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number;
 }
+
+/** Payloads below this size are copied by writeFrame; larger ones are passed by reference (zero copy). */
+export const TRANSPORT_COPY_LIMIT = 16 * 1024;
 
 export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
   maxFrameSize: 10 * 1024 * 1024,

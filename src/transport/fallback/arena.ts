@@ -27,5 +27,5 @@ export class Arena {
 
 export const sharedArena = new Arena();
 
-/** Payloads at least this big are referenced, not copied. */
-export const COPY_LIMIT = 16 * 1024;
+/** Payloads at least this big are referenced, not copied (the seam's contract). */
+export { TRANSPORT_COPY_LIMIT as COPY_LIMIT } from '../types.js';

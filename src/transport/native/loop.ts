@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { HEADER_SIZE, MIN_LENGTH } from '../../protocol/frame.js';
+import { HEADER_SIZE, writeHeader } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
-import type { ConnectOptions, ListenOptions, SocketOptions, TransportConnection, TransportListener } from '../types.js';
+import { TRANSPORT_COPY_LIMIT, type ConnectOptions, type ListenOptions, type SocketOptions, type TransportConnection, type TransportListener } from '../types.js';
 import {
   EV_ACCEPT,
   EV_CLOSE,
@@ -18,8 +18,8 @@ import {
 import { NativeConnection } from './connection.js';
 import { closeError, socketError, systemError } from './errors.js';
 
-/** Payloads at least this big are handed to native by reference, not copied into the send area. */
-const COPY_LIMIT = 16 * 1024;
+/** Payloads at least this big are handed to native by reference, not copied into the send area (the seam's contract). */
+const COPY_LIMIT = TRANSPORT_COPY_LIMIT;
 /** Broadcast id batches (bounded by the native report area). */
 const BROADCAST_CHUNK = 4096;
 const EMPTY = Buffer.alloc(0);
@@ -235,9 +235,7 @@ export class NativeLoop {
     this.reserve(big ? HEADER_SIZE : HEADER_SIZE + len, big ? 2 : 1);
     const area = this.area;
     const off = this.areaUsed;
-    area.writeUInt32BE(MIN_LENGTH + len, off);
-    area.writeBigUInt64BE(requestId, off + 4);
-    area.writeUInt32BE((((flags & 0xff) << 24) | (cmd & 0xffffff)) >>> 0, off + 12);
+    writeHeader(area, off, len, requestId, flags, cmd);
     if (big) {
       this.areaUsed = off + HEADER_SIZE;
       this.areaOp(conn, off, HEADER_SIZE);
