@@ -32,6 +32,9 @@ export interface SessionOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Shared empty maps: an idle connection allocates no maps of its own (replaced on the first entry, never written). */
+const NONE_CALLS: Map<bigint, Call> = new Map();
+const NONE_SERVED: Map<bigint, RequestFrame> = new Map();
 /** Requests waiting behind a blocking handler above which reading pauses. */
 const MAX_QUEUED_REQUESTS = 1024;
 
@@ -48,15 +51,12 @@ export interface RequestHandle {
  */
 export class Session implements ConnectionHandler, CallOwner {
   readonly transport: TransportConnection;
-  readonly role: Role;
   protected readonly options: SessionOptions;
-  protected readonly logger: Logger;
-  /** Requests we sent whose answer is not complete. */
-  private readonly calls = new Map<bigint, Call>();
-  /** Requests the peer opened toward us whose stream is not fully closed. */
-  private readonly served = new Map<bigint, RequestFrame>();
+  /** Requests we sent whose answer is not complete (the shared empty map until the first). */
+  private calls: Map<bigint, Call> = NONE_CALLS;
+  /** Requests the peer opened toward us whose stream is not fully closed (shared empty map until the first). */
+  private served: Map<bigint, RequestFrame> = NONE_SERVED;
   private nextId: bigint;
-  private readonly firstId: bigint;
   /** New requests waiting behind a blocking handler, in arrival order. */
   private queue: RequestFrame[] = [];
   private queueHead = 0;
@@ -65,28 +65,43 @@ export class Session implements ConnectionHandler, CallOwner {
   private inflightNonBlocking = 0;
   private activeHandlers = 0;
   private draining = false;
-  private idleWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> | null = null;
   private readonly fps: PerSecondCounter | null;
   /** Set while an asynchronous decode is in progress: later frames wait their turn. */
   private ordered: Promise<void> | null = null;
   private orderedCount = 0;
   private drainWait: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
-  private closeCallbacks: Array<(error: QrpcError | null) => void> = [];
+  private closeCallbacks: Array<(error: QrpcError | null) => void> | null = null;
   private closeError: QrpcError | null = null;
-  private resolveClosed!: () => void;
+  private closedPromise: Promise<void> | null = null;
   isClosed = false;
-  /** Settles once the connection is closed and every close callback ran. */
-  readonly closed: Promise<void>;
 
   constructor(transport: TransportConnection, options: SessionOptions) {
     this.transport = transport;
-    this.role = options.role;
     this.options = options;
-    this.logger = options.logger;
-    // Go: a client's IDs are 2n+1 from n = 1 (first 3), a server's are 2n (first 2).
-    this.firstId = this.nextId = options.role === 'client' ? 3n : 2n;
+    this.nextId = this.firstId;
     this.fps = options.maxInboundFramesPerSecond > 0 ? new PerSecondCounter() : null;
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get role(): Role {
+    return this.options.role;
+  }
+
+  protected get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Go: a client's IDs are 2n+1 from n = 1 (first 3), a server's are 2n (first 2). */
+  private get firstId(): bigint {
+    return this.options.role === 'client' ? 3n : 2n;
+  }
+
+  /** Settles once the connection is closed and every close callback ran. */
+  get closed(): Promise<void> {
+    if (this.closedPromise === null) {
+      this.closedPromise = this.isClosed ? RESOLVED : new Promise<void>((resolve) => this.onClose(() => resolve()));
+    }
+    return this.closedPromise;
   }
 
   get remoteAddress(): string {
@@ -135,9 +150,19 @@ export class Session implements ConnectionHandler, CallOwner {
     if (flags & Flags.Push) return { requestId: this.sendPush(cmd, payload, flags), response: null };
     const id = this.allocId();
     const call = new Call(this, id);
-    this.calls.set(id, call);
+    this.track(call);
     this.sendOpening(call, flags, cmd, payload);
     return { requestId: id, response: call };
+  }
+
+  private track(call: Call): void {
+    if (this.calls === NONE_CALLS) this.calls = new Map();
+    this.calls.set(call.requestId, call);
+  }
+
+  private serve(req: RequestFrame): void {
+    if (this.served === NONE_SERVED) this.served = new Map();
+    this.served.set(req.requestId, req);
   }
 
   /** Sends a request's first frame; if it cannot be sent (codec error, closed), the caller's wait fails with that error. */
@@ -168,7 +193,7 @@ export class Session implements ConnectionHandler, CallOwner {
     this.assertOpen();
     const id = this.allocId();
     const call = new Call(this, id);
-    this.calls.set(id, call);
+    this.track(call);
     const base = flags & (Flags.NB | Flags.Codec);
     this.sendOpening(call, base | Flags.Stream, cmd, payload);
     return { requestId: id, writer: new StreamWriter(this, call, cmd, base), response: call };
@@ -297,7 +322,8 @@ export class Session implements ConnectionHandler, CallOwner {
   // ---------------------------------------------------------------- incoming
 
   onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
-    if (this.isClosed) return;
+    // transport.closed: frames after a close decided earlier in the same chunk are not acted on.
+    if (this.isClosed || this.transport.closed) return;
     if (this.fps !== null && this.fps.add(1, Date.now()) > this.options.maxInboundFramesPerSecond) {
       this.fail(new QrpcError('ERR_RATE_LIMIT', `more than ${this.options.maxInboundFramesPerSecond} frames per second`));
       return;
@@ -426,7 +452,7 @@ export class Session implements ConnectionHandler, CallOwner {
         this.fail(new QrpcError('ERR_PROTOCOL', `request id ${requestId} reused while its stream is open`));
         return;
       }
-      this.served.set(requestId, req);
+      this.serve(req);
     }
     if (this.blockingBusy || this.queueHead < this.queue.length) {
       this.queue.push(req);
@@ -464,7 +490,7 @@ export class Session implements ConnectionHandler, CallOwner {
         this.fail(new QrpcError('ERR_PROTOCOL', `request id ${id} reused while its previous request is still being served`));
         return;
       }
-      this.served.set(id, req);
+      this.serve(req);
     }
     if (this.draining) {
       this.answerWithReset(req, ResetReason.Shutdown);
@@ -560,7 +586,7 @@ export class Session implements ConnectionHandler, CallOwner {
   onClose(arg: ((error: QrpcError | null) => void) | QrpcError | null): void {
     if (typeof arg === 'function') {
       if (this.isClosed) queueMicrotask(() => arg(this.closeError));
-      else this.closeCallbacks.push(arg);
+      else (this.closeCallbacks ??= []).push(arg);
       return;
     }
     this.closedByTransport(arg);
@@ -589,8 +615,9 @@ export class Session implements ConnectionHandler, CallOwner {
       this.drainWait.reject(closedError);
       this.drainWait = null;
     }
-    const callbacks = this.closeCallbacks;
-    this.closeCallbacks = [];
+    this.closedHook(this.closeError);
+    const callbacks = this.closeCallbacks ?? [];
+    this.closeCallbacks = null;
     for (const fn of callbacks) {
       try {
         fn(this.closeError);
@@ -599,8 +626,10 @@ export class Session implements ConnectionHandler, CallOwner {
       }
     }
     this.checkIdle();
-    this.resolveClosed();
   }
+
+  /** Runs first when the connection closes (the server untracks its connection here). */
+  protected closedHook(_error: QrpcError | null): void {}
 
   /** Closes after flushing what is queued; `reason` becomes the close reason seen by onClose callbacks. */
   close(reason?: QrpcError): void {
@@ -627,7 +656,7 @@ export class Session implements ConnectionHandler, CallOwner {
   /** Resolves when no handler runs and nothing waits in the queue. */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return RESOLVED;
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
   private isIdle(): boolean {
@@ -635,8 +664,10 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   private checkIdle(): void {
-    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    const waiters = this.idleWaiters;
+    if (waiters === null || !this.isIdle()) return;
+    this.idleWaiters = null;
+    for (const resolve of waiters) resolve();
   }
 
   /** Deadline passed: reset every request still being served, then close. */

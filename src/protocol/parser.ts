@@ -6,7 +6,10 @@ import { QrpcError } from './errors.js';
  * unchanged for as long as it is referenced: the parser never writes into a
  * buffer it has handed out.
  */
-export type FrameCallback = (requestId: bigint, flags: number, cmd: number, payload: Buffer) => void;
+export interface FrameSink {
+  onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void;
+}
+export type FrameCallback = ((requestId: bigint, flags: number, cmd: number, payload: Buffer) => void) | FrameSink;
 
 /**
  * Batch frame parser: one chunk in, every complete frame out, the partial
@@ -47,9 +50,10 @@ export class FrameParser {
    */
   push(chunk: Buffer, onFrame: FrameCallback): void {
     if (this.failed) throw this.failed;
+    const sink: FrameSink = typeof onFrame === 'function' ? { onFrame } : onFrame;
     let offset = 0;
     if (this.tailUsed > 0) {
-      offset = this.fillTail(chunk, onFrame);
+      offset = this.fillTail(chunk, sink);
       if (offset < 0) return;
     }
     const end = chunk.length;
@@ -59,7 +63,7 @@ export class FrameParser {
       const total = 4 + length;
       if (end - offset < total) break;
       const word = chunk.readUInt32BE(offset + 12);
-      onFrame(chunk.readBigUInt64BE(offset + 4), word >>> 24, word & 0xffffff, chunk.subarray(offset + HEADER_SIZE, offset + total));
+      sink.onFrame(chunk.readBigUInt64BE(offset + 4), word >>> 24, word & 0xffffff, chunk.subarray(offset + HEADER_SIZE, offset + total));
       offset += total;
     }
     if (offset < end) this.startTail(chunk, offset);
@@ -92,7 +96,7 @@ export class FrameParser {
   }
 
   /** Completes the carried-over frame from `chunk`; returns the offset after it, or -1 if the chunk was used up. */
-  private fillTail(chunk: Buffer, onFrame: FrameCallback): number {
+  private fillTail(chunk: Buffer, sink: FrameSink): number {
     let offset = 0;
     let tail = this.tail!;
     if (this.need === 0) {
@@ -119,7 +123,7 @@ export class FrameParser {
     this.tailUsed = 0;
     this.need = 0;
     const word = frame.readUInt32BE(12);
-    onFrame(frame.readBigUInt64BE(4), word >>> 24, word & 0xffffff, frame.subarray(HEADER_SIZE));
+    sink.onFrame(frame.readBigUInt64BE(4), word >>> 24, word & 0xffffff, frame.subarray(HEADER_SIZE));
     return offset;
   }
 }

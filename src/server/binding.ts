@@ -92,12 +92,12 @@ export class Binding {
     }
     this.stats.accepted++;
     this.connections.add(info);
-    info.onClose((error) => this.untrack(info, error));
     info.start();
     if (this.throttled) transport.pause();
   }
 
-  private untrack(info: ConnectionInfo, error: QrpcError | null): void {
+  /** Called by the connection when it closes, before its own close callbacks. */
+  untrack(info: ConnectionInfo, error: QrpcError | null): void {
     this.connections.delete(info);
     const id = info.id;
     if (id !== null && this.ids.get(id) === info) this.ids.delete(id);

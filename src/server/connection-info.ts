@@ -54,6 +54,10 @@ export class ConnectionInfo extends Session {
     this.binding.closeRated(this, new QrpcError('ERR_KICKED', 'the connection was kicked'));
   }
 
+  protected override closedHook(error: QrpcError | null): void {
+    this.binding.untrack(this, error);
+  }
+
   protected override countUnknownCmd(): void {
     this.binding.stats.unknownCmds++;
   }

@@ -5,13 +5,39 @@ import { QrpcError } from '../../protocol/errors.js';
 import type { ConnectionHandler, SocketOptions, TransportConnection } from '../types.js';
 import { COPY_LIMIT, sharedArena } from './arena.js';
 
-const dirty = new Set<FallbackConnection>();
+let dirty: FallbackConnection[] = [];
 let flushScheduled = false;
 
 function flushAll(): void {
   flushScheduled = false;
-  for (const conn of dirty) conn.flush();
-  dirty.clear();
+  const list = dirty;
+  dirty = [];
+  for (const conn of list) {
+    conn.dirty = false;
+    conn.flush();
+  }
+}
+
+/**
+ * Socket listeners shared by every connection (`this` is the socket): an idle
+ * connection costs no closures of its own.
+ */
+const kConnection = Symbol('qrpc.connection');
+type OwnedSocket = Socket & { [kConnection]: FallbackConnection };
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConnection].onData(chunk);
+}
+function onSocketError(this: OwnedSocket, err: NodeJS.ErrnoException): void {
+  this[kConnection].onError(err);
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[kConnection].onSocketClose();
+}
+function onSocketDrain(this: OwnedSocket): void {
+  this[kConnection].onSocketDrain();
+}
+function onSocketTimeout(this: OwnedSocket): void {
+  this[kConnection].onReadTimeout();
 }
 
 /** One net.Socket: batch parser in, arena-corked writes out (one flush per tick). */
@@ -24,7 +50,10 @@ export class FallbackConnection implements TransportConnection {
 
   private readonly socket: Socket;
   private readonly parser: FrameParser;
+  /** Shared by every connection of a listener; never written. */
   private readonly options: SocketOptions;
+  /** This connection's idle cut-off (setReadTimeout changes it without touching the shared options). */
+  private readTimeoutMs: number;
   private handler: ConnectionHandler | null = null;
   private closeError: QrpcError | null = null;
   /** Ranges and payloads queued this tick, in order. */
@@ -37,11 +66,13 @@ export class FallbackConnection implements TransportConnection {
   private wantDrain = false;
   private stallTimer: NodeJS.Timeout | null = null;
   private writeTimer: NodeJS.Timeout | null = null;
-  private readonly deliver: (id: bigint, flags: number, cmd: number, payload: Buffer) => void;
+  /** Listed for this tick's flush. */
+  dirty = false;
 
   constructor(socket: Socket, options: SocketOptions) {
     this.socket = socket;
     this.options = options;
+    this.readTimeoutMs = options.readTimeoutMs;
     this.parser = new FrameParser(options.maxFrameSize);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
@@ -50,15 +81,23 @@ export class FallbackConnection implements TransportConnection {
     socket.setNoDelay(options.noDelay);
     if (options.keepAliveMs > 0) socket.setKeepAlive(true, options.keepAliveMs);
     socket.pause();
-    this.deliver = (id, flags, cmd, payload) => this.handler!.onFrame(id, flags, cmd, payload);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.socket.end());
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.closeError ??= new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
-    });
-    socket.on('close', () => this.onSocketClose());
-    socket.on('drain', () => this.onSocketDrain());
-    socket.on('timeout', () => this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no data for ${options.readTimeoutMs} ms`)));
+    // allowHalfOpen is false on both ends: a peer's FIN ends our side once our output is flushed.
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
+    socket.on('timeout', onSocketTimeout);
+  }
+
+  /** @internal */
+  onError(err: NodeJS.ErrnoException): void {
+    this.closeError ??= new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
+  }
+
+  /** @internal */
+  onReadTimeout(): void {
+    this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no data for ${this.readTimeoutMs} ms`));
   }
 
   get needDrain(): boolean {
@@ -67,7 +106,7 @@ export class FallbackConnection implements TransportConnection {
 
   attach(handler: ConnectionHandler): void {
     this.handler = handler;
-    if (this.options.readTimeoutMs > 0) this.socket.setTimeout(this.options.readTimeoutMs);
+    if (this.readTimeoutMs > 0) this.socket.setTimeout(this.readTimeoutMs);
     if (!this.closed) this.socket.resume();
   }
 
@@ -105,13 +144,19 @@ export class FallbackConnection implements TransportConnection {
   }
 
   private queued(bytes: number): boolean {
-    this.queuedBytes += bytes;
-    dirty.add(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      process.nextTick(flushAll);
+    const queuedBytes = (this.queuedBytes += bytes);
+    if (!this.dirty) {
+      this.dirty = true;
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(flushAll);
+      }
     }
-    const over = this.queuedBytes + this.socket.writableLength > this.options.highWaterMark;
+    const hwm = this.options.highWaterMark;
+    // The socket's own buffer only matters once this tick's bytes are a sizeable share of the mark.
+    if (queuedBytes * 2 < hwm && !this.wantDrain) return true;
+    const over = queuedBytes + this.socket.writableLength > hwm;
     if (over) this.wantDrain = true;
     return !over;
   }
@@ -152,7 +197,8 @@ export class FallbackConnection implements TransportConnection {
     }
   }
 
-  private onSocketDrain(): void {
+  /** @internal */
+  onSocketDrain(): void {
     if (this.writeTimer !== null) {
       clearTimeout(this.writeTimer);
       this.writeTimer = null;
@@ -163,10 +209,11 @@ export class FallbackConnection implements TransportConnection {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  /** @internal */
+  onData(chunk: Buffer): void {
     if (this.closed) return;
     try {
-      this.parser.push(chunk, this.deliver);
+      this.parser.push(chunk, this.handler!);
     } catch (err) {
       if (err instanceof QrpcError) {
         this.destroy(err);
@@ -199,14 +246,13 @@ export class FallbackConnection implements TransportConnection {
   }
 
   setReadTimeout(ms: number): void {
-    this.options.readTimeoutMs = ms;
+    this.readTimeoutMs = ms;
     this.socket.setTimeout(ms);
   }
 
   end(): void {
     if (this.closed) return;
     this.flush();
-    dirty.delete(this);
     this.socket.end();
   }
 
@@ -221,13 +267,13 @@ export class FallbackConnection implements TransportConnection {
     this.closed = true;
     this.pending = [];
     this.openArena = null;
-    dirty.delete(this);
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     if (this.writeTimer !== null) clearTimeout(this.writeTimer);
     this.stallTimer = this.writeTimer = null;
   }
 
-  private onSocketClose(): void {
+  /** @internal */
+  onSocketClose(): void {
     if (!this.closed) this.markClosed();
     const handler = this.handler;
     this.handler = null;

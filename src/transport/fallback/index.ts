@@ -12,7 +12,7 @@ export const fallbackTransport: Transport = {
       // Throttled sockets wait here, unread, until resume().
       let paused = false;
       const held: net.Socket[] = [];
-      const accept = (socket: net.Socket) => onConnection(new FallbackConnection(socket, { ...options }));
+      const accept = (socket: net.Socket) => onConnection(new FallbackConnection(socket, options));
       const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => {
         if (paused) held.push(socket);
         else accept(socket);
@@ -63,7 +63,7 @@ export const fallbackTransport: Transport = {
       socket.once('connect', () => {
         if (timer) clearTimeout(timer);
         socket.off('error', onError);
-        resolve(new FallbackConnection(socket, { ...options }));
+        resolve(new FallbackConnection(socket, options));
       });
     });
   },
