@@ -32,6 +32,8 @@ export interface SessionOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
+const LAST_ID = MAX_REQUEST_ID - 1n;
 /** Shared empty maps: an idle connection allocates no maps of its own (replaced on the first entry, never written). */
 const NONE_CALLS: Map<bigint, Call> = new Map();
 const NONE_SERVED: Map<bigint, RequestFrame> = new Map();
@@ -126,7 +128,7 @@ export class Session implements ConnectionHandler, CallOwner {
 
   private allocId(): bigint {
     const id = this.nextId;
-    this.nextId = id >= MAX_REQUEST_ID - 1n ? this.firstId : id + 2n;
+    this.nextId = id >= LAST_ID ? this.firstId : id + 2n;
     if ((this.calls.size > 0 && this.calls.has(id)) || (this.served.size > 0 && this.served.has(id))) {
       throw new QrpcError('ERR_ID_COLLISION', `request id ${id} is still in use on this connection`);
     }

@@ -6,6 +6,8 @@ import type { ConnectionHandler, SocketOptions, TransportConnection } from '../t
 import { COPY_LIMIT, sharedArena } from './arena.js';
 
 let dirty: FallbackConnection[] = [];
+/** Bytes queued in one tick after which a connection flushes without waiting for the tick to end. */
+const EARLY_FLUSH_BYTES = Number(process.env.QRPC_EARLY_FLUSH ?? 16384);
 let flushScheduled = false;
 
 function flushAll(): void {
@@ -153,6 +155,8 @@ export class FallbackConnection implements TransportConnection {
         process.nextTick(flushAll);
       }
     }
+    // A big burst leaves in slices, so the peer starts on the first answers while we produce the rest.
+    if (queuedBytes >= EARLY_FLUSH_BYTES) this.flush();
     const hwm = this.options.highWaterMark;
     // The socket's own buffer only matters once this tick's bytes are a sizeable share of the mark.
     if (queuedBytes * 2 < hwm && !this.wantDrain) return true;
