@@ -10,18 +10,10 @@
 // "N passed, M failed", and exits non-zero when anything failed. Each
 // scenario uses its own connection (cmd 10 counts pushes per connection).
 import net from 'node:net';
+import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { connect, ServeMux, Flags, deflateRawCodec } from '../dist/index.js';
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument "${argv[i]}"`);
-    out[m[1]] = m[2] ?? argv[++i];
-  }
-  return out;
-}
 
 const SCENARIO_TIMEOUT_MS = 15_000;
 const REPLY = 1;
@@ -227,7 +219,7 @@ async function run(name, host, port) {
 
 let args;
 try {
-  args = parseArgs(process.argv.slice(2));
+  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, scenario: { type: 'string' } } }).values;
 } catch (err) {
   console.error(`${err.message}\nusage: interop-client --port P [--host H] [--scenario NAME|all]`);
   process.exit(2);

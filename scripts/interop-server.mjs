@@ -7,22 +7,14 @@
 //
 // --port 0 picks a free port. Prints "ready HOST:PORT" once listening and
 // runs until killed (SIGINT / SIGTERM shut it down gracefully).
+import { parseArgs } from 'node:util';
 import { Server, backend } from '../dist/index.js';
 import { interopBinding } from './interop-handlers.mjs';
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument "${argv[i]}"`);
-    out[m[1]] = m[2] ?? argv[++i];
-  }
-  return out;
-}
 
 let args;
 try {
-  args = parseArgs(process.argv.slice(2));
+  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } }).values;
 } catch (err) {
   console.error(`${err.message}\nusage: interop-server --port P [--host H]`);
   process.exit(2);

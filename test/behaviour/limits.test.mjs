@@ -94,20 +94,25 @@ test('client maxFrameSize: an oversize header from the server closes the client;
   }
 });
 
-test('client applies a 10 MiB limit by default', async () => {
+/** A scripted server answers the client's first request with `answer(requestId)`; the call must fail with ERR_CONN_CLOSED caused by `code`. */
+async function clientRejectsAnswer(answer, code, clientOptions = {}) {
   const raw = await rawServer(async (peer) => {
     const [req] = await peer.waitFrames(1);
-    peer.send(header(10 * 1024 * 1024 + 1, req.requestId, 0, 1));
+    peer.send(answer(req.requestId));
   });
-  const conn = await connect(`127.0.0.1:${raw.port}`);
+  const conn = await connect(`127.0.0.1:${raw.port}`, clientOptions);
   try {
     const err = await rejection(conn.call(0, 'x'));
     assert.is(err.code, 'ERR_CONN_CLOSED');
-    assert.is(err.cause?.code, 'ERR_FRAME_TOO_LARGE');
+    assert.is(err.cause?.code, code);
   } finally {
     await conn.close();
     await raw.close();
   }
+}
+
+test('client applies a 10 MiB limit by default', async () => {
+  await clientRejectsAnswer((id) => header(10 * 1024 * 1024 + 1, id, 0, 1), 'ERR_FRAME_TOO_LARGE');
 });
 
 test('length < 12 closes the connection with ERR_INVALID_FRAME (server and client)', async () => {
@@ -124,19 +129,7 @@ test('length < 12 closes the connection with ERR_INVALID_FRAME (server and clien
     await server.shutdown({ timeoutMs: 500 });
   }
 
-  const raw = await rawServer(async (p) => {
-    const [req] = await p.waitFrames(1);
-    p.send(header(0, req.requestId));
-  });
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
-    const err = await rejection(conn.call(0, 'x'));
-    assert.is(err.code, 'ERR_CONN_CLOSED');
-    assert.is(err.cause?.code, 'ERR_INVALID_FRAME');
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  await clientRejectsAnswer((id) => header(0, id), 'ERR_INVALID_FRAME');
 });
 
 test('maxInboundFramesPerSecond: within the limit requests are served; a burst above it closes the connection (ERR_RATE_LIMIT)', async () => {

@@ -6,36 +6,11 @@
 // badframe / hugeframe are client-sent garbage: see vectors-server.test.mjs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { connect, ServeMux, Flags, FrameParser, encodeFrame, deflateRawCodec } from '../../dist/index.js';
+import { connect, ServeMux, Flags, encodeFrame, deflateRawCodec } from '../../dist/index.js';
+import { vector, parseAll, hex, bounded } from '../vectors.mjs';
 import { rawServer, rejection, until } from '../helpers.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const VECTORS = process.env.QRPC_VECTORS ?? join(root, '..', 'shared', 'vectors');
-
-function vector(name) {
-  const file = (ext) => join(VECTORS, `${name}.${ext}`);
-  if (!existsSync(file('json'))) throw new Error(`vector ${name} not found in ${VECTORS} (set QRPC_VECTORS)`);
-  return { c2s: readFileSync(file('c2s.bin')), s2c: readFileSync(file('s2c.bin')), json: JSON.parse(readFileSync(file('json'), 'utf8')) };
-}
-
-function parseAll(bytes) {
-  const frames = [];
-  new FrameParser(1 << 30).push(bytes, (requestId, flags, cmd, payload) => frames.push({ requestId, flags, cmd, payload: Buffer.from(payload) }));
-  return frames;
-}
-
-const hex = (b) => b.toString('hex');
-
-/** Hang guard (not a timing assertion): a wait that never ends fails the test with `what` instead. */
-function bounded(promise, what, ms = 15000) {
-  let timer;
-  const giveUp = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms)));
-  return Promise.race([promise, giveUp]).finally(() => clearTimeout(timer));
-}
 
 /** The transcript with every frame's request ID replaced (for vectors whose Go client picked a raw ID). */
 function withRequestId(bytes, id) {
