@@ -3,6 +3,14 @@ import { isDone } from '../protocol/flags.js';
 import { QrpcError } from '../protocol/errors.js';
 import { FrameQueue } from './frame-queue.js';
 
+// One shared executor instead of a closure per call (Promise.withResolvers arrives after Node 20).
+let capturedResolve: ((f: Frame) => void) | null = null;
+let capturedReject: ((e: Error) => void) | null = null;
+function captureResolvers(resolve: (f: Frame) => void, reject: (e: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 export interface WaitOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -123,11 +131,11 @@ export class Call {
     if (this.promise !== null) return this.promise;
     if (this.first !== null) this.promise = Promise.resolve(this.first);
     else if (this.error !== null) this.promise = Promise.reject(this.error);
-    else
-      this.promise = new Promise<Frame>((resolve, reject) => {
-        this.resolveFirst = resolve;
-        this.rejectFirst = reject;
-      });
+    else {
+      this.promise = new Promise<Frame>(captureResolvers);
+      this.resolveFirst = capturedResolve;
+      this.rejectFirst = capturedReject;
+    }
     return this.promise;
   }
 

@@ -25,8 +25,6 @@ export class RequestFrame implements Frame {
   selfClosed = false;
   /** The peer's done frame arrived (a non-stream request is done with its first frame), or a reset / close. */
   peerClosed: boolean;
-  /** Dispatched to a handler (false while queued behind a blocking handler). */
-  dispatched = false;
   private controller: AbortController | null = null;
   private cancelReason: QrpcError | null = null;
   private continuation: FrameQueue | null = null;

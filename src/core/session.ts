@@ -513,7 +513,6 @@ export class Session implements ConnectionHandler, CallOwner {
     } else {
       this.blockingBusy = true;
     }
-    req.dispatched = true;
     this.activeHandlers++;
     let result;
     try {
