@@ -145,6 +145,21 @@ export class FallbackConnection implements TransportConnection {
     return this.queued(bytes.length);
   }
 
+  /**
+   * Broadcast path: with nothing queued this tick the bytes go to the socket
+   * at once (order is kept, and the tick's flush has nothing to do for us).
+   */
+  writeShared(bytes: Buffer): boolean {
+    if (this.closed) return false;
+    if (this.dirty) return this.writeRaw(bytes);
+    if (!this.socket.write(bytes)) {
+      this.wantDrain = true;
+      this.armWriteTimer();
+      return false;
+    }
+    return true;
+  }
+
   private queued(bytes: number): boolean {
     const queuedBytes = (this.queuedBytes += bytes);
     if (!this.dirty) {

@@ -71,10 +71,10 @@ export const fallbackTransport: Transport = {
   broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number {
     let n = 0;
     for (const conn of conns) {
-      if (!conn.closed) {
-        conn.writeRaw(bytes);
-        n++;
-      }
+      if (conn.closed) continue;
+      if (conn instanceof FallbackConnection) conn.writeShared(bytes);
+      else conn.writeRaw(bytes);
+      n++;
     }
     return n;
   },
