@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import type { HandlerSource } from './mux.js';
 import { PerSecondCounter } from './rate.js';
 import { RequestFrame } from './request.js';
+import { RequestQueue } from './request-queue.js';
 import { FrameWriter, StreamWriter, quietReject } from './writer.js';
 
 export type Role = 'server' | 'client';
@@ -59,9 +60,8 @@ export class Session implements ConnectionHandler, CallOwner {
   /** Requests the peer opened toward us whose stream is not fully closed (shared empty map until the first). */
   private served: Map<bigint, RequestFrame> = NONE_SERVED;
   private nextId: bigint;
-  /** New requests waiting behind a blocking handler, in arrival order. */
-  private queue: RequestFrame[] = [];
-  private queueHead = 0;
+  /** New requests waiting behind a blocking handler (created when the first one has to wait). */
+  private queue: RequestQueue | null = null;
   private blockingBusy = false;
   private pausedForBacklog = false;
   private inflightNonBlocking = 0;
@@ -408,12 +408,10 @@ export class Session implements ConnectionHandler, CallOwner {
       return;
     }
     // A request still queued behind a blocking handler is not tracked by id yet.
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const queued = this.queue[i];
-      if (queued.requestId === requestId && !queued.cancelled) {
-        queued.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
-        return;
-      }
+    const queued = this.queue?.find(requestId);
+    if (queued !== undefined) {
+      queued.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
+      return;
     }
     const call = this.calls.get(requestId);
     if (call !== undefined) {
@@ -456,9 +454,10 @@ export class Session implements ConnectionHandler, CallOwner {
       }
       this.serve(req);
     }
-    if (this.blockingBusy || this.queueHead < this.queue.length) {
-      this.queue.push(req);
-      if (this.queue.length - this.queueHead > MAX_QUEUED_REQUESTS && !this.pausedForBacklog) {
+    if (this.blockingBusy || (this.queue !== null && this.queue.size > 0)) {
+      const queue = (this.queue ??= new RequestQueue());
+      queue.push(req);
+      if (queue.size > MAX_QUEUED_REQUESTS && !this.pausedForBacklog) {
         this.pausedForBacklog = true;
         this.transport.pause();
       }
@@ -468,14 +467,15 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   private drainQueue(): void {
-    while (!this.blockingBusy && this.queueHead < this.queue.length && !this.isClosed) {
-      const req = this.queue[this.queueHead];
-      this.queue[this.queueHead++] = undefined as unknown as RequestFrame;
-      this.dispatch(req);
+    const queue = this.queue;
+    if (queue !== null) {
+      while (!this.blockingBusy && !this.isClosed) {
+        const req = queue.shift();
+        if (req === undefined) break;
+        this.dispatch(req);
+      }
     }
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
+    if (queue === null || queue.size === 0) {
       if (this.pausedForBacklog) {
         this.pausedForBacklog = false;
         this.transport.resume();
@@ -609,9 +609,7 @@ export class Session implements ConnectionHandler, CallOwner {
     this.calls.clear();
     for (const req of this.served.values()) req.cancel(closedError);
     this.served.clear();
-    for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i].cancel(closedError);
-    this.queue = [];
-    this.queueHead = 0;
+    this.queue?.cancelAll(closedError);
     if (this.drainWait !== null) {
       this.drainWait.reject(closedError);
       this.drainWait = null;
@@ -661,7 +659,7 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   private isIdle(): boolean {
-    return this.isClosed || (this.activeHandlers === 0 && this.queueHead === this.queue.length);
+    return this.isClosed || (this.activeHandlers === 0 && (this.queue === null || this.queue.size === 0));
   }
 
   private checkIdle(): void {
@@ -680,9 +678,7 @@ export class Session implements ConnectionHandler, CallOwner {
         this.answerWithReset(req, reason);
       }
     }
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const req = this.queue[i];
-      if (req.cancelled) continue;
+    for (const req of this.queue?.pending() ?? []) {
       // Cancelled as well, so the queue drained by a finishing handler does not dispatch or answer it again.
       req.cancel(new QrpcError('ERR_SHUTDOWN', 'the server is shutting down'));
       this.answerWithReset(req, reason);
