@@ -157,6 +157,13 @@ static Napi::Value Listen(const Napi::CallbackInfo& info) {
   Napi::Value addr = FormatAddr(env, bound, &bport);
   Listener* l = new Listener();
   l->fd = fd;
+  l->bound = bound;
+  if (bound.ss_family == AF_INET6) {
+    const sockaddr_in6* a6 = reinterpret_cast<const sockaddr_in6*>(&bound);
+    l->wildcard = IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+  } else {
+    l->wildcard = reinterpret_cast<const sockaddr_in*>(&bound)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
   l->opts = ParseOpts(info[5]);
   l->timer.kind = kTimerListener;
   s->listeners.push_back(l);
@@ -496,6 +503,8 @@ static void Cleanup(napi_async_cleanup_hook_handle, void* arg) {
   s->send_ref.Reset();
   s->ops_ref.Reset();
   s->report_ref.Reset();
+  if (s->pool_ref) napi_delete_reference(s->env, s->pool_ref);
+  s->pool_ref = nullptr;
   if (s->async_ctx) napi_async_destroy(s->env, s->async_ctx);
   s->async_ctx = nullptr;
   uv_poll_stop(s->poll);

@@ -3,6 +3,7 @@
 // socket (accept, connect completion, reads through the frame parser into the
 // batch, queued writes), then call JS once per batch.
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -21,10 +22,13 @@ static constexpr size_t kScratchSize = 64 * 1024;
 // A full scratch chunk holds at most kScratchSize/16 frames, plus one from the
 // tail and a close: room for that many records must exist before a read.
 static constexpr size_t kRoomPerRead = kScratchSize / kHeaderSize + 8;
-static constexpr size_t kSlabDispatch = 1024 * 1024;
 // Payloads assembled in a parser tail at least this big are handed to JS as
-// their own ArrayBuffer (zero copy) instead of being copied into the slab.
+// their own ArrayBuffer (zero copy) instead of being copied into the pool.
 static constexpr size_t kOwnThreshold = 16 * 1024;
+static constexpr size_t kPoolSize = 512 * 1024;
+// Most payload bytes one read can copy into the pool: the scratch chunk plus a
+// frame completed from the parser tail (smaller than kOwnThreshold).
+static constexpr size_t kPoolReserve = kScratchSize + kOwnThreshold;
 static constexpr int kReadsPerWake = 4;
 static constexpr int kAcceptsPerWake = 128;
 static constexpr uint64_t kAcceptBackoffMs = 100;
@@ -61,6 +65,37 @@ int State::Init(napi_env e) {
   return 0;
 }
 
+static bool V4Of(const sockaddr_storage& ss, uint32_t* ip, uint32_t* port, bool* mapped) {
+  if (ss.ss_family == AF_INET) {
+    const sockaddr_in* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    *ip = ntohl(a->sin_addr.s_addr);
+    *port = ntohs(a->sin_port);
+    *mapped = false;
+    return true;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const sockaddr_in6* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (!IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) return false;
+    uint32_t w;
+    memcpy(&w, a->sin6_addr.s6_addr + 12, 4);
+    *ip = ntohl(w);
+    *port = ntohs(a->sin6_port);
+    *mapped = true;
+    return true;
+  }
+  return false;
+}
+
+void State::PackAddrs(uint32_t* r, const sockaddr_storage& peer, const sockaddr_storage& local) {
+  uint32_t pip, pport, lip, lport;
+  bool pm, lm;
+  if (!V4Of(peer, &pip, &pport, &pm) || !V4Of(local, &lip, &lport, &lm) || pm != lm) return;  // kind 0
+  r[4] |= uint32_t(pm ? 2 : 1) << 24;
+  r[5] = pip;
+  r[6] = (pport << 16) | lport;
+  r[7] = lip;
+}
+
 void State::UpdateRef() {
   bool want = conns.size() > 0 || open_listeners > 0;
   if (want == poll_refed || closing) return;
@@ -82,30 +117,33 @@ uint32_t* State::PushEvent(uint32_t type, uint32_t id) {
   return r;
 }
 
-bool State::EnsureRoom() { return ev_count + kRoomPerRead <= ev_cap && slab_len < kSlabDispatch; }
+// Room for one more read: event records and pool space (the caller dispatches
+// and calls NewPool when there is not).
+bool State::EnsureRoom() { return ev_count + kRoomPerRead <= ev_cap && pool_cap - pool_used >= kPoolReserve; }
+
+// Called with no undelivered payloads in the current pool (right after a
+// dispatch): the old pool stays alive for as long as JS holds views into it.
+void State::NewPool() {
+  if (pool_ref != nullptr) napi_delete_reference(env, pool_ref);
+  pool_ref = nullptr;
+  pool = nullptr;
+  pool_used = pool_cap = 0;
+  napi_value ab;
+  void* data;
+  if (napi_create_arraybuffer(env, kPoolSize, &data, &ab) != napi_ok ||
+      napi_create_reference(env, ab, 1, &pool_ref) != napi_ok)
+    abort();  // cannot deliver frames: out of memory
+  pool = static_cast<uint8_t*>(data);
+  pool_cap = kPoolSize;
+}
 
 void State::Dispatch() {
   if (ev_count == 0 || !initialized) return;
-  napi_value slab_ab;
-  if (slab_len > 0) {
-    uint8_t* data = slab;
-    if (slab_cap - slab_len > 4096) {
-      uint8_t* shrunk = static_cast<uint8_t*>(realloc(slab, slab_len));
-      if (shrunk) data = shrunk;
-    }
-    slab = nullptr;
-    slab_cap = 0;
-    if (napi_create_external_arraybuffer(env, data, slab_len, FreeSlab, nullptr, &slab_ab) != napi_ok) {
-      free(data);
-      napi_get_undefined(env, &slab_ab);
-    }
-  } else {
-    napi_get_undefined(env, &slab_ab);
-  }
-  slab_len = 0;
   napi_value args[3];
   napi_create_uint32(env, uint32_t(ev_count), &args[0]);
-  args[1] = slab_ab;
+  if (pool_in_batch) napi_get_reference_value(env, pool_ref, &args[1]);
+  else napi_get_undefined(env, &args[1]);
+  pool_in_batch = false;
   if (extras) args[2] = extras;
   else napi_get_undefined(env, &args[2]);
   extras = nullptr;
@@ -145,17 +183,12 @@ struct BatchSink {
         return;
       }
     }
-    if (s->slab_len + len > s->slab_cap) {
-      size_t cap = s->slab_cap ? s->slab_cap : 64 * 1024;
-      while (cap < s->slab_len + len) cap *= 2;
-      uint8_t* grown = static_cast<uint8_t*>(realloc(s->slab, cap));
-      if (grown == nullptr) abort();  // cannot deliver the frame: out of memory
-      s->slab = grown;
-      s->slab_cap = cap;
-    }
-    memcpy(s->slab + s->slab_len, f + kHeaderSize, len);
-    r[5] = uint32_t(s->slab_len);
-    s->slab_len += len;
+    // ReadConn reserved kPoolReserve bytes before the read.
+    if (s->pool_used + len > s->pool_cap) abort();
+    memcpy(s->pool + s->pool_used, f + kHeaderSize, len);
+    r[5] = uint32_t(s->pool_used);
+    s->pool_used += len;
+    s->pool_in_batch = true;
   }
 };
 
@@ -280,6 +313,7 @@ void State::ReadConn(Conn* c) {
   for (int i = 0; i < kReadsPerWake; i++) {
     if (!EnsureRoom()) {
       Dispatch();
+      if (pool_cap - pool_used < kPoolReserve) NewPool();
       c = conns.Get(id);
       if (c == nullptr || (c->flags & (kAttached | kPaused | kEof)) != kAttached) return;
     }
@@ -356,7 +390,12 @@ void State::OnConnEvents(uint32_t id, uint32_t events) {
     c->idle_since = 0;
     wheel.Cancel(&c->timer);
     UpdateEvents(c);
-    PushEvent(kEvConnected, id);
+    uint32_t* r = PushEvent(kEvConnected, id);
+    sockaddr_storage peer = {}, local = {};
+    socklen_t pl = sizeof peer, ll = sizeof local;
+    if (getpeername(c->fd, reinterpret_cast<sockaddr*>(&peer), &pl) == 0 &&
+        getsockname(c->fd, reinterpret_cast<sockaddr*>(&local), &ll) == 0)
+      PackAddrs(r, peer, local);
     return;
   }
   if (!c->out.Empty() && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
@@ -390,7 +429,9 @@ void State::OnListenerReady(Listener* l) {
       l = listeners[lid - 1];
       if (!l->polled) return;
     }
-    int fd = accept4(l->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(l->fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int e = errno;
       if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;
@@ -413,6 +454,13 @@ void State::OnListenerReady(Listener* l) {
     }
     uint32_t* r = PushEvent(kEvAccept, c->id);
     r[4] = lid;
+    if (l->wildcard) {
+      sockaddr_storage local;
+      socklen_t ll = sizeof local;
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) == 0) PackAddrs(r, peer, local);
+    } else {
+      PackAddrs(r, peer, l->bound);
+    }
   }
 }
 
@@ -517,8 +565,6 @@ void State::Teardown() {
     delete l;
     l = nullptr;
   }
-  free(slab);
-  slab = nullptr;
   free(scratch);
   scratch = nullptr;
 }

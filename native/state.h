@@ -3,6 +3,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -15,12 +17,16 @@ namespace qrpc {
 // Event records shared with JS: 8 x uint32 (32 bytes) each.
 //   [0] type  [1] conn id  [2..3] request id, big-endian bytes (FRAME)
 //   [4] flags<<24|cmd (FRAME) / a   [5] payload offset / b   [6] payload length   [7] extra index+1 (0 = slab)
+// ACCEPT and CONNECTED carry the socket's addresses (so JS keeps three small
+// integers per connection instead of strings, and needs no call to fetch them):
+//   [4] bits 24..31 address kind: 1 IPv4, 2 IPv4-mapped IPv6, 0 not packed (ask addresses())
+//   [5] remote IPv4 (host order)  [6] remote port<<16 | local port  [7] local IPv4
 enum EventType : uint32_t {
   kEvFrame = 1,
-  kEvAccept = 2,         // [4] listener id
+  kEvAccept = 2,         // [4] listener id | address kind<<24, [5..7] addresses
   kEvClose = 3,          // [4] reason, [5] errno or bad length
   kEvDrain = 4,          // queue emptied
-  kEvConnected = 5,
+  kEvConnected = 5,      // [4] address kind<<24, [5..7] addresses
   kEvConnectFailed = 6,  // [4] errno (0 = timed out)
 };
 constexpr size_t kEventWords = 8;
@@ -79,6 +85,8 @@ struct Listener {
   bool paused;
   bool backoff;
   bool polled;
+  bool wildcard;            // bound to 0.0.0.0 / ::: the local address differs per connection
+  sockaddr_storage bound;   // the local address of every accepted socket unless wildcard
   SockOpts opts;
 };
 
@@ -136,9 +144,13 @@ struct State {
   uint32_t* ev = nullptr;
   size_t ev_cap = 0;
   size_t ev_count = 0;
-  // Payload slab of the current batch (handed to JS as an external ArrayBuffer)
-  uint8_t* slab = nullptr;
-  size_t slab_len = 0, slab_cap = 0;
+  // Payload pool: a JS ArrayBuffer filled front to back, every byte written
+  // once (JS views into it are never rewritten); shared by many batches,
+  // replaced by a fresh one when the rest could not take one more read.
+  uint8_t* pool = nullptr;
+  size_t pool_used = 0, pool_cap = 0;
+  napi_ref pool_ref = nullptr;
+  bool pool_in_batch = false;  // the current batch has payloads in the pool
   napi_value extras = nullptr;  // JS array of ArrayBuffers for big payloads (this batch)
   uint32_t extras_len = 0;
   // Read scratch, reused: nothing JS can see points into it.
@@ -166,6 +178,7 @@ struct State {
   void OnTimer();
   void Dispatch();
   bool EnsureRoom();
+  void NewPool();
   uint32_t* PushEvent(uint32_t type, uint32_t id);
   void UpdateEvents(Conn* c);
   void UpdateRef();
@@ -176,6 +189,7 @@ struct State {
   void Report(uint32_t id, uint32_t kind, uint32_t value);
   void AfterQueue(Conn* c);
   void ApplySockOpts(int fd, const SockOpts& o);
+  static void PackAddrs(uint32_t* r, const sockaddr_storage& peer, const sockaddr_storage& local);
   Conn* NewConn(int fd, const SockOpts& o);
   void UpdateListener(Listener* l);
   void Teardown();

@@ -3,7 +3,8 @@
 // wait is on an event.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nativeOrSkip, listen, connect, recorder, encode, rawClient, tick } from './_native.mjs';
+import { nativeOrSkip, listen, connect, recorder, encode, rawClient, tick, opts } from './_native.mjs';
+import { fallbackTransport } from '../../dist/transport/fallback/index.js';
 
 const native = nativeOrSkip('native transport');
 const t = native?.transport;
@@ -299,6 +300,38 @@ if (t) {
       await rec.untilClosed();
     }
     await s.listener.close();
+  });
+
+  test('addresses: same as the fallback (IPv4, dual-stack, IPv6), still readable after close', async () => {
+    const fb = fallbackTransport;
+    const hosts = [['127.0.0.1', '127.0.0.1'], ['', '127.0.0.1'], ['::1', '::1'], ['0.0.0.0', '127.0.0.1']];
+    for (const [host, to] of hosts) {
+      const seen = [];
+      for (const tr of [t, fb]) {
+        let server;
+        const listener = await tr.listen({ ...opts(), host, port: 0, backlog: 511, reusePort: false }, (c) => {
+          server = c;
+          c.attach(recorder());
+        });
+        const client = await tr.connect({ ...opts(), host: to, port: listener.port, connectTimeoutMs: 5000 });
+        const crec = recorder();
+        client.attach(crec);
+        while (server === undefined) await tick();
+        const addrs = (c) => [c.remoteAddress, c.remotePort, c.localAddress, c.localPort];
+        const sa = addrs(server);
+        const ca = addrs(client);
+        assert.is(sa[1], ca[3], `${host}: server's remote port is the client's local port`);
+        assert.is(sa[3], listener.port);
+        assert.is(ca[1], listener.port);
+        server.destroy();
+        await crec.until(() => crec.closed !== undefined);
+        assert.equal(addrs(server), sa, 'server side after close');
+        assert.equal(addrs(client), ca, 'client side after close');
+        seen.push([sa[0], sa[2], ca[0], ca[2]]);
+        await listener.close();
+      }
+      assert.equal(seen[0], seen[1], `${host || '(default)'}: native and fallback agree`);
+    }
   });
 
   test('listener pause/resume and close', async () => {

@@ -23,7 +23,8 @@ export interface NativeParseResult {
 }
 
 export interface NativeAddon {
-  init(onEvents: (count: number, slab: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined) => void): NativeShared;
+  /** onEvents(count, pool, extras): `pool` holds the payloads of the batch (records with extra index 0); it is filled front to back across batches and never rewritten. */
+  init(onEvents: (count: number, pool: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined) => void): NativeShared;
   /** [listener id, bound port, bound address] or -errno */
   listen(ip: string, port: number, family: number, backlog: number, reusePort: boolean, opts: NativeOpts): [number, number, string] | number;
   /** op: 0 pause, 1 resume, 2 close */

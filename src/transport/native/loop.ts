@@ -15,7 +15,7 @@ import {
   type NativeAddon,
   type NativeOpts,
 } from './binding.js';
-import { NativeConnection } from './connection.js';
+import { B_CLOSED, B_DIRTY, B_ENDING, B_WANT_DRAIN, NativeConnection } from './connection.js';
 import { closeError, socketError, systemError } from './errors.js';
 
 /** Payloads at least this big are handed to native by reference, not copied into the send area (the seam's contract). */
@@ -23,6 +23,8 @@ const COPY_LIMIT = TRANSPORT_COPY_LIMIT;
 /** Broadcast id batches (bounded by the native report area). */
 const BROADCAST_CHUNK = 4096;
 const EMPTY = Buffer.alloc(0);
+/** Connection ids: slot (low 20 bits, index into NativeLoop.conns) + generation (native/conn_table.cc). */
+const SLOT_MASK = (1 << 20) - 1;
 
 interface ListenerEntry {
   options: ListenOptions;
@@ -53,7 +55,8 @@ async function resolveHost(host: string, listen: boolean): Promise<{ ip: string;
  * this thread loaded it), one events callback per batch, one send area.
  */
 export class NativeLoop {
-  readonly conns = new Map<number, NativeConnection>();
+  /** Open connections by the slot part of their id (a dense array: ~8 bytes per slot, less than a Map entry). */
+  readonly conns: Array<NativeConnection | undefined> = [];
   private readonly listeners = new Map<number, ListenerEntry>();
   private readonly connects = new Map<number, PendingConnect>();
   private readonly ev32: Uint32Array;
@@ -67,6 +70,7 @@ export class NativeLoop {
   private lastOpConn = -1;
   private extras: Buffer[] = [];
   private dirty: NativeConnection[] = [];
+  private readonly bcastIds = new Uint32Array(BROADCAST_CHUNK);
   private flushScheduled = false;
   private readonly flushTick = () => {
     this.flushScheduled = false;
@@ -75,7 +79,7 @@ export class NativeLoop {
   readonly connSize: number;
 
   constructor(readonly addon: NativeAddon) {
-    const shared = addon.init((count, slab, extras) => this.onEvents(count, slab, extras));
+    const shared = addon.init((count, pool, extras) => this.onEvents(count, pool, extras));
     this.ev32 = new Uint32Array(shared.events);
     this.evView = new DataView(shared.events);
     this.area = Buffer.from(shared.sendArea);
@@ -85,9 +89,29 @@ export class NativeLoop {
     this.connSize = shared.connSize;
   }
 
+  // ------------------------------------------------------------ connections by id
+
+  /** The open connection with this id (stale ids of closed connections resolve to undefined). */
+  conn(id: number): NativeConnection | undefined {
+    const c = this.conns[id & SLOT_MASK];
+    return c !== undefined && c.id === id ? c : undefined;
+  }
+
+  private addConn(conn: NativeConnection): void {
+    const slot = conn.id & SLOT_MASK;
+    const conns = this.conns;
+    while (conns.length < slot) conns.push(undefined);  // no far holes: keeps the array in fast mode
+    conns[slot] = conn;
+  }
+
+  forget(conn: NativeConnection): void {
+    const slot = conn.id & SLOT_MASK;
+    if (this.conns[slot] === conn) this.conns[slot] = undefined;
+  }
+
   // ------------------------------------------------------------ inbound
 
-  private onEvents(count: number, slab: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined): void {
+  private onEvents(count: number, pool: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined): void {
     const ev = this.ev32;
     let thrown: { err: unknown } | null = null;
     for (let i = 0; i < count; i++) {
@@ -96,37 +120,37 @@ export class NativeLoop {
       try {
         switch (ev[w]) {
           case EV_FRAME: {
-            const conn = this.conns.get(id);
-            if (conn === undefined || conn.closed || conn.handler === null) break;
+            const conn = this.conn(id);
+            if (conn === undefined || conn.handler === null || conn.bits & B_CLOSED) break;
             const len = ev[w + 6];
             let payload = EMPTY;
             if (len > 0) {
               const extra = ev[w + 7];
-              payload = Buffer.from(extra === 0 ? slab! : extras![extra - 1], ev[w + 5], len);
+              payload = Buffer.from(extra === 0 ? pool! : extras![extra - 1], ev[w + 5], len);
             }
             const word = ev[w + 4];
             conn.handler.onFrame(this.evView.getBigUint64(w * 4 + 8, false), word >>> 24, word & 0xffffff, payload);
             break;
           }
           case EV_ACCEPT:
-            this.onAccept(id, ev[w + 4]);
+            this.onAccept(id, w);
             break;
           case EV_CLOSE: {
-            const conn = this.conns.get(id);
-            if (conn === undefined || conn.closed) break;
+            const conn = this.conn(id);
+            if (conn === undefined || conn.bits & B_CLOSED) break;
             conn.markClosed();
             conn.closeNow(closeError(ev[w + 4], ev[w + 5], conn.options));
             break;
           }
           case EV_DRAIN:
-            this.conns.get(id)?.drained();
+            this.conn(id)?.drained();
             break;
           case EV_CONNECTED: {
             const p = this.connects.get(id);
             if (p === undefined) break;
             this.connects.delete(id);
-            const conn = new NativeConnection(this, id, { ...p.options });
-            this.conns.set(id, conn);
+            const conn = new NativeConnection(this, id, { ...p.options }, ev[w + 4] >>> 24, ev[w + 5], ev[w + 6], ev[w + 7]);
+            this.addConn(conn);
             p.resolve(conn);
             break;
           }
@@ -159,27 +183,19 @@ export class NativeLoop {
     }
   }
 
-  private onAccept(id: number, listenerId: number): void {
-    const l = this.listeners.get(listenerId);
+  private onAccept(id: number, w: number): void {
+    const ev = this.ev32;
+    const word = ev[w + 4];
+    const l = this.listeners.get(word & 0xffffff);
     if (l === undefined || l.closed) {
       this.addon.connCtl(id, 5);
       return;
     }
-    const conn = new NativeConnection(this, id, {
-      maxFrameSize: l.options.maxFrameSize,
-      readTimeoutMs: l.options.readTimeoutMs,
-      writeTimeoutMs: l.options.writeTimeoutMs,
-      stalledPayloadMs: l.options.stalledPayloadMs,
-      keepAliveMs: l.options.keepAliveMs,
-      noDelay: l.options.noDelay,
-      highWaterMark: l.options.highWaterMark,
-    });
-    this.conns.set(id, conn);
+    // The listener's (private, never mutated) options object is shared by all
+    // its connections; setReadTimeout copies it for its connection.
+    const conn = new NativeConnection(this, id, l.options, word >>> 24, ev[w + 5], ev[w + 6], ev[w + 7]);
+    this.addConn(conn);
     l.onConnection(conn);
-  }
-
-  forget(conn: NativeConnection): void {
-    this.conns.delete(conn.id);
   }
 
   // ------------------------------------------------------------ outbound
@@ -190,8 +206,8 @@ export class NativeLoop {
   }
 
   private touch(conn: NativeConnection): void {
-    if (!conn.dirty) {
-      conn.dirty = true;
+    if (!(conn.bits & B_DIRTY)) {
+      conn.bits |= B_DIRTY;
       this.dirty.push(conn);
     }
     if (!this.flushScheduled) {
@@ -276,13 +292,13 @@ export class NativeLoop {
     this.areaUsed = 0;
     this.lastOpConn = -1;
     if (this.extras.length > 0) this.extras = [];
-    for (const conn of dirty) {
-      conn.dirty = false;
-      conn.pendingBytes = 0;
-    }
     // Only connections written this tick can be reported; those not reported
     // have nothing queued natively.
-    for (const conn of dirty) if (!conn.closed) conn.nativeQueued = 0;
+    for (const conn of dirty) {
+      conn.bits &= ~B_DIRTY;
+      conn.pendingBytes = 0;
+      if (!(conn.bits & B_CLOSED)) conn.nativeQueued = 0;
+    }
     this.applyReport(n);
     for (const conn of dirty) conn.maybeDrain();
   }
@@ -293,11 +309,11 @@ export class NativeLoop {
       const id = r[1 + i * 3];
       const kind = r[2 + i * 3];
       const value = r[3 + i * 3];
-      const conn = this.conns.get(id);
+      const conn = this.conn(id);
       if (conn === undefined) continue;
       if (kind === REPORT_QUEUED) {
         conn.nativeQueued = value;
-        if (value + conn.pendingBytes > conn.options.highWaterMark) conn.wantDrain = true;
+        if (value + conn.pendingBytes > conn.options.highWaterMark) conn.bits |= B_WANT_DRAIN;
       } else if (kind === REPORT_ERROR) {
         conn.markClosed();
         conn.closeLater(socketError(value, 'write'));
@@ -307,29 +323,32 @@ export class NativeLoop {
 
   broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number {
     this.flushNow();
+    // Per recipient: one property check and one id store here, one send() in native.
     let took = 0;
-    let ids = new Uint32Array(BROADCAST_CHUNK);
+    const ids = this.bcastIds;
     let n = 0;
-    const send = () => {
-      if (n === 0) return;
-      took += this.addon.broadcast(ids, n, bytes);
-      this.applyReport(this.report[0]);
-      n = 0;
-    };
-    for (const c of conns) {
-      if (!(c instanceof NativeConnection)) {
-        if (!c.closed) {
-          c.writeRaw(bytes);
+    for (const t of conns) {
+      const c = t as NativeConnection;
+      if (c.loop !== this) {
+        // Not one of ours (another backend or thread): its own write path.
+        if (!t.closed) {
+          t.writeRaw(bytes);
           took++;
         }
         continue;
       }
-      if (c.closed || c.ending || c.loop !== this) continue;
+      if (c.bits & (B_CLOSED | B_ENDING)) continue;
       ids[n++] = c.id;
-      if (n === ids.length) send();
+      if (n === BROADCAST_CHUNK) {
+        took += this.addon.broadcast(ids, n, bytes);
+        this.applyReport(this.report[0]);
+        n = 0;
+      }
     }
-    send();
-    ids = null!;
+    if (n > 0) {
+      took += this.addon.broadcast(ids, n, bytes);
+      this.applyReport(this.report[0]);
+    }
     return took;
   }
 
