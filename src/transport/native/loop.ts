@@ -20,6 +20,8 @@ import { closeError, socketError, systemError } from './errors.js';
 
 /** Payloads at least this big are handed to native by reference, not copied into the send area (the seam's contract). */
 const COPY_LIMIT = TRANSPORT_COPY_LIMIT;
+/** Encoded bytes after which the send area is flushed without waiting for the end of the tick. */
+const EARLY_FLUSH_BYTES = Number(process.env.QRPC_EARLY_FLUSH ?? 16384);
 /** Broadcast id batches (bounded by the native report area). */
 const BROADCAST_CHUNK = 4096;
 const EMPTY = Buffer.alloc(0);
@@ -202,7 +204,9 @@ export class NativeLoop {
 
   /** Makes room for `bytes` in the send area and `ops` flush ops, flushing if needed. */
   private reserve(bytes: number, ops: number): void {
-    if (this.areaUsed + bytes > this.area.length || this.opCount + ops > this.opsCap) this.flushNow();
+    // Past EARLY_FLUSH_BYTES a burst leaves in slices, so peers start on the first answers while we produce the rest.
+    const used = this.areaUsed;
+    if (used >= EARLY_FLUSH_BYTES || used + bytes > this.area.length || this.opCount + ops > this.opsCap) this.flushNow();
   }
 
   private touch(conn: NativeConnection): void {
