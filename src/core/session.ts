@@ -33,6 +33,7 @@ export interface SessionOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const EMPTY = Buffer.alloc(0);
 /** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
 const LAST_ID = MAX_REQUEST_ID - 1n;
 /** Shared empty maps: an idle connection allocates no maps of its own (replaced on the first entry, never written). */
@@ -244,7 +245,7 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   private writeReset(requestId: bigint, reason: number): Promise<void> {
-    return this.write(requestId, Flags.StreamRst, reason & 0xffffff, Buffer.alloc(0));
+    return this.write(requestId, Flags.StreamRst, reason & 0xffffff, EMPTY);
   }
 
   /**
