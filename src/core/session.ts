@@ -10,6 +10,7 @@ import type { HandlerSource } from './mux.js';
 import { PerSecondCounter } from './rate.js';
 import { RequestFrame } from './request.js';
 import { RequestQueue } from './request-queue.js';
+import { StreamTable } from './stream-table.js';
 import { FrameWriter, StreamWriter, quietReject } from './writer.js';
 
 export type Role = 'server' | 'client';
@@ -36,9 +37,6 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = Buffer.alloc(0);
 /** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
 const LAST_ID = MAX_REQUEST_ID - 1n;
-/** Shared empty maps: an idle connection allocates no maps of its own (replaced on the first entry, never written). */
-const NONE_CALLS: Map<bigint, Call> = new Map();
-const NONE_SERVED: Map<bigint, RequestFrame> = new Map();
 /** Requests waiting behind a blocking handler above which reading pauses. */
 const MAX_QUEUED_REQUESTS = 1024;
 
@@ -56,10 +54,10 @@ export interface RequestHandle {
 export class Session implements ConnectionHandler, CallOwner {
   readonly transport: TransportConnection;
   protected readonly options: SessionOptions;
-  /** Requests we sent whose answer is not complete (the shared empty map until the first). */
-  private calls: Map<bigint, Call> = NONE_CALLS;
-  /** Requests the peer opened toward us whose stream is not fully closed (shared empty map until the first). */
-  private served: Map<bigint, RequestFrame> = NONE_SERVED;
+  /** Requests we sent whose answer is not complete. */
+  private readonly calls = new StreamTable<Call>();
+  /** Requests the peer opened toward us whose stream is not fully closed. */
+  private readonly served = new StreamTable<RequestFrame>();
   private nextId: bigint;
   /** New requests waiting behind a blocking handler (created when the first one has to wait). */
   private queue: RequestQueue | null = null;
@@ -130,7 +128,7 @@ export class Session implements ConnectionHandler, CallOwner {
   private allocId(): bigint {
     const id = this.nextId;
     this.nextId = id >= LAST_ID ? this.firstId : id + 2n;
-    if ((this.calls.size > 0 && this.calls.has(id)) || (this.served.size > 0 && this.served.has(id))) {
+    if (this.calls.has(id) || this.served.has(id)) {
       throw new QrpcError('ERR_ID_COLLISION', `request id ${id} is still in use on this connection`);
     }
     return id;
@@ -159,13 +157,11 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   private track(call: Call): void {
-    if (this.calls === NONE_CALLS) this.calls = new Map();
-    this.calls.set(call.requestId, call);
+    this.calls.add(call);
   }
 
   private serve(req: RequestFrame): void {
-    if (this.served === NONE_SERVED) this.served = new Map();
-    this.served.set(req.requestId, req);
+    this.served.add(req);
   }
 
   /** Sends a request's first frame; if it cannot be sent (codec error, closed), the caller's wait fails with that error. */
@@ -173,7 +169,7 @@ export class Session implements ConnectionHandler, CallOwner {
     const sent = this.sendFrame(call.requestId, flags, cmd, toPayload(payload), false, call);
     if (sent === RESOLVED) return;
     sent.catch((err: QrpcError) => {
-      if (this.calls.get(call.requestId) === call) this.calls.delete(call.requestId);
+      this.calls.remove(call);
       call.selfClosed = true;
       call.fail(err);
     });
@@ -241,7 +237,7 @@ export class Session implements ConnectionHandler, CallOwner {
     if (!(call.selfClosed && call.peerClosed) && !this.isClosed) void this.writeReset(call.requestId, reason);
     call.selfClosed = true;
     call.fail(error);
-    if (this.calls.get(call.requestId) === call) this.calls.delete(call.requestId);
+    this.calls.remove(call);
   }
 
   private writeReset(requestId: bigint, reason: number): Promise<void> {
@@ -266,7 +262,7 @@ export class Session implements ConnectionHandler, CallOwner {
         if (isDone(flags)) {
           state.selfClosed = true;
           if (state instanceof RequestFrame) this.release(state);
-          else if (state.peerClosed && this.calls.get(requestId) === state) this.calls.delete(requestId);
+          else if (state.peerClosed) this.calls.remove(state);
         }
       }
     }
@@ -387,7 +383,7 @@ export class Session implements ConnectionHandler, CallOwner {
     }
     const call = this.calls.get(requestId);
     if (call !== undefined) {
-      if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.calls.delete(requestId);
+      if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.calls.remove(call);
       return;
     }
     const served = this.served.get(requestId);
@@ -419,7 +415,7 @@ export class Session implements ConnectionHandler, CallOwner {
       // Go's client leaves the caller waiting here; ours fails the pending answer.
       call.selfClosed = true;
       call.fail(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer (reason ${reason})`, { reason }));
-      this.calls.delete(requestId);
+      this.calls.remove(call);
     }
   }
 
@@ -568,7 +564,7 @@ export class Session implements ConnectionHandler, CallOwner {
   protected countUnknownCmd(): void {}
 
   private release(req: RequestFrame): void {
-    if (req.selfClosed && req.peerClosed && this.served.get(req.requestId) === req) this.served.delete(req.requestId);
+    if (req.selfClosed && req.peerClosed) this.served.remove(req);
   }
 
   // ---------------------------------------------------------------- life
@@ -673,7 +669,7 @@ export class Session implements ConnectionHandler, CallOwner {
   /** Deadline passed: reset every request still being served, then close. */
   resetServedAndClose(reason: number): void {
     if (this.isClosed) return;
-    for (const req of [...this.served.values()]) {
+    for (const req of this.served.values()) {
       if (!req.selfClosed) {
         req.cancel(new QrpcError('ERR_SHUTDOWN', 'the server is shutting down'));
         this.answerWithReset(req, reason);
