@@ -35,6 +35,9 @@ export interface SessionOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = Buffer.alloc(0);
+/** Shared empty tables: a connection that never had a request holds none of its own (only read, never added to). */
+const NO_CALLS = new StreamTable<Call>();
+const NO_SERVED = new StreamTable<RequestFrame>();
 /** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
 const LAST_ID = MAX_REQUEST_ID - 1n;
 /** Requests waiting behind a blocking handler above which reading pauses. */
@@ -54,10 +57,10 @@ export interface RequestHandle {
 export class Session implements ConnectionHandler, CallOwner {
   readonly transport: TransportConnection;
   protected readonly options: SessionOptions;
-  /** Requests we sent whose answer is not complete. */
-  private readonly calls = new StreamTable<Call>();
-  /** Requests the peer opened toward us whose stream is not fully closed. */
-  private readonly served = new StreamTable<RequestFrame>();
+  /** Requests we sent whose answer is not complete (the shared empty table until the first). */
+  private calls: StreamTable<Call> = NO_CALLS;
+  /** Requests the peer opened toward us whose stream is not fully closed (shared empty table until the first). */
+  private served: StreamTable<RequestFrame> = NO_SERVED;
   private nextId: bigint;
   /** New requests waiting behind a blocking handler (created when the first one has to wait). */
   private queue: RequestQueue | null = null;
@@ -157,10 +160,12 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   private track(call: Call): void {
+    if (this.calls === NO_CALLS) this.calls = new StreamTable();
     this.calls.add(call);
   }
 
   private serve(req: RequestFrame): void {
+    if (this.served === NO_SERVED) this.served = new StreamTable();
     this.served.add(req);
   }
 
