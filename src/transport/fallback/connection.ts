@@ -44,10 +44,6 @@ function onSocketTimeout(this: OwnedSocket): void {
 
 /** One net.Socket: batch parser in, arena-corked writes out (one flush per tick). */
 export class FallbackConnection implements TransportConnection {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
   closed = false;
 
   private readonly socket: Socket;
@@ -70,16 +66,13 @@ export class FallbackConnection implements TransportConnection {
   private writeTimer: NodeJS.Timeout | null = null;
   /** Listed for this tick's flush. */
   dirty = false;
+  private localCache: { address: string; port: number } | null = null;
 
   constructor(socket: Socket, options: SocketOptions) {
     this.socket = socket;
     this.options = options;
     this.readTimeoutMs = options.readTimeoutMs;
     this.parser = new FrameParser(options.maxFrameSize);
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = socket.localAddress ?? '';
-    this.localPort = socket.localPort ?? 0;
     socket.setNoDelay(options.noDelay);
     if (options.keepAliveMs > 0) socket.setKeepAlive(true, options.keepAliveMs);
     socket.pause();
@@ -100,6 +93,28 @@ export class FallbackConnection implements TransportConnection {
   /** @internal */
   onReadTimeout(): void {
     this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no data for ${this.readTimeoutMs} ms`));
+  }
+
+  // Addresses are read from the socket on demand (net.Socket caches them once read, so they stay readable after close).
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+
+  get localAddress(): string {
+    return this.local().address;
+  }
+
+  get localPort(): number {
+    return this.local().port;
+  }
+
+  /** net.Socket forgets its local address at close, so it is kept here once read. */
+  private local(): { address: string; port: number } {
+    return (this.localCache ??= { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 });
   }
 
   get needDrain(): boolean {
