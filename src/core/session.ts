@@ -164,6 +164,12 @@ export class Session implements ConnectionHandler, CallOwner {
     this.calls.add(call);
   }
 
+  private untrack(call: Call): void {
+    this.calls.remove(call);
+    // Back to the shared empty table: an idle connection keeps nothing of its last request.
+    if (this.calls.size === 0) this.calls = NO_CALLS;
+  }
+
   private serve(req: RequestFrame): void {
     if (this.served === NO_SERVED) this.served = new StreamTable();
     this.served.add(req);
@@ -174,7 +180,7 @@ export class Session implements ConnectionHandler, CallOwner {
     const sent = this.sendFrame(call.requestId, flags, cmd, toPayload(payload), false, call);
     if (sent === RESOLVED) return;
     sent.catch((err: QrpcError) => {
-      this.calls.remove(call);
+      this.untrack(call);
       call.selfClosed = true;
       call.fail(err);
     });
@@ -242,7 +248,7 @@ export class Session implements ConnectionHandler, CallOwner {
     if (!(call.selfClosed && call.peerClosed) && !this.isClosed) void this.writeReset(call.requestId, reason);
     call.selfClosed = true;
     call.fail(error);
-    this.calls.remove(call);
+    this.untrack(call);
   }
 
   private writeReset(requestId: bigint, reason: number): Promise<void> {
@@ -267,7 +273,7 @@ export class Session implements ConnectionHandler, CallOwner {
         if (isDone(flags)) {
           state.selfClosed = true;
           if (state instanceof RequestFrame) this.release(state);
-          else if (state.peerClosed) this.calls.remove(state);
+          else if (state.peerClosed) this.untrack(state);
         }
       }
     }
@@ -388,7 +394,7 @@ export class Session implements ConnectionHandler, CallOwner {
     }
     const call = this.calls.get(requestId);
     if (call !== undefined) {
-      if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.calls.remove(call);
+      if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.untrack(call);
       return;
     }
     const served = this.served.get(requestId);
@@ -420,7 +426,7 @@ export class Session implements ConnectionHandler, CallOwner {
       // Go's client leaves the caller waiting here; ours fails the pending answer.
       call.selfClosed = true;
       call.fail(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer (reason ${reason})`, { reason }));
-      this.calls.remove(call);
+      this.untrack(call);
     }
   }
 
@@ -569,7 +575,10 @@ export class Session implements ConnectionHandler, CallOwner {
   protected countUnknownCmd(): void {}
 
   private release(req: RequestFrame): void {
-    if (req.selfClosed && req.peerClosed) this.served.remove(req);
+    if (req.selfClosed && req.peerClosed) {
+      this.served.remove(req);
+      if (this.served.size === 0) this.served = NO_SERVED;
+    }
   }
 
   // ---------------------------------------------------------------- life

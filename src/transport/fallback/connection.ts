@@ -67,6 +67,8 @@ export class FallbackConnection implements TransportConnection {
   /** Listed for this tick's flush. */
   dirty = false;
   private localCache: { address: string; port: number } | null = null;
+  private drainListened = false;
+  private timeoutListened = false;
 
   constructor(socket: Socket, options: SocketOptions) {
     this.socket = socket;
@@ -81,8 +83,6 @@ export class FallbackConnection implements TransportConnection {
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    socket.on('drain', onSocketDrain);
-    socket.on('timeout', onSocketTimeout);
   }
 
   /** @internal */
@@ -123,7 +123,7 @@ export class FallbackConnection implements TransportConnection {
 
   attach(handler: ConnectionHandler): void {
     this.handler = handler;
-    if (this.readTimeoutMs > 0) this.socket.setTimeout(this.readTimeoutMs);
+    if (this.readTimeoutMs > 0) this.setReadTimeout(this.readTimeoutMs);
     if (!this.closed) this.socket.resume();
   }
 
@@ -168,8 +168,7 @@ export class FallbackConnection implements TransportConnection {
     if (this.closed) return false;
     if (this.dirty) return this.writeRaw(bytes);
     if (!this.socket.write(bytes)) {
-      this.wantDrain = true;
-      this.armWriteTimer();
+      this.awaitDrain();
       return false;
     }
     return true;
@@ -218,10 +217,19 @@ export class FallbackConnection implements TransportConnection {
       accepted = this.socket.write(pending[pending.length - 1]);
       this.socket.uncork();
     }
-    if (!accepted) {
-      this.wantDrain = true;
-      this.armWriteTimer();
+    if (!accepted) this.awaitDrain();
+    // The kernel may take a burst whole: then no 'drain' event comes, and a writer waiting above the mark is released here.
+    else if (this.wantDrain) this.onSocketDrain();
+  }
+
+  /** The socket buffers more than it wants: wait for its 'drain' (listened to only from the first time). */
+  private awaitDrain(): void {
+    this.wantDrain = true;
+    if (!this.drainListened) {
+      this.drainListened = true;
+      this.socket.on('drain', onSocketDrain);
     }
+    this.armWriteTimer();
   }
 
   private armWriteTimer(): void {
@@ -281,6 +289,10 @@ export class FallbackConnection implements TransportConnection {
 
   setReadTimeout(ms: number): void {
     this.readTimeoutMs = ms;
+    if (ms > 0 && !this.timeoutListened) {
+      this.timeoutListened = true;
+      this.socket.on('timeout', onSocketTimeout);
+    }
     this.socket.setTimeout(ms);
   }
 
