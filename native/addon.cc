@@ -40,7 +40,14 @@ static uint32_t Ms(double v) {
   return uint32_t(std::ceil(v));
 }
 
-// [maxFrameSize, highWaterMark, readTimeoutMs, writeTimeoutMs, stalledPayloadMs, keepAliveMs, noDelay]
+// [maxFrameSize, highWaterMark, readTimeoutMs, writeTimeoutMs, stalledPayloadMs, keepAliveMs, noDelay,
+//  sendBufferSize, receiveBufferSize]
+// A socket buffer size: 0 (kernel default) for anything not a positive finite number; at most 1 GiB.
+static uint32_t BufferSize(double v) {
+  if (!(v > 0) || !std::isfinite(v)) return 0;
+  return v > 1073741824.0 ? 1073741824u : uint32_t(v);
+}
+
 static SockOpts ParseOpts(const Napi::Value& v) {
   SockOpts o;
   if (!v.IsArray()) return o;
@@ -52,6 +59,10 @@ static SockOpts ParseOpts(const Napi::Value& v) {
   o.stall_timeout = Ms(Dbl(a.Get(4u)));
   o.keepalive = Ms(Dbl(a.Get(5u)));
   o.no_delay = a.Get(6u).ToBoolean().Value();
+  if (a.Length() > 8) {
+    o.sndbuf = BufferSize(Dbl(a.Get(7u)));
+    o.rcvbuf = BufferSize(Dbl(a.Get(8u)));
+  }
   return o;
 }
 
@@ -145,6 +156,10 @@ static Napi::Value Listen(const Napi::CallbackInfo& info) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  // Buffer sizes on the listening socket, before listen(): accepted sockets inherit them and
+  // the window scale offered in the handshake already matches the receive buffer.
+  SockOpts lo = ParseOpts(info[5]);
+  s->ApplyBufferSizes(fd, lo);
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0 || listen(fd, backlog > 0 ? backlog : 511) < 0) {
     int e = errno;
     close(fd);
@@ -323,6 +338,22 @@ static bool BufferData(Napi::Env env, napi_value v, uint8_t** data, size_t* len)
 }
 
 // flush(opCount, extras?) -> number of report entries
+// sockBuffers(id) -> [SO_SNDBUF, SO_RCVBUF] as the kernel reports them (tests)
+static Napi::Value SockBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State* s = GetState(info);
+  Conn* c = s->conns.Get(U32(info[0]));
+  if (c == nullptr) return env.Undefined();
+  int snd = 0, rcv = 0;
+  socklen_t l1 = sizeof snd, l2 = sizeof rcv;
+  getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &snd, &l1);
+  getsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcv, &l2);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, snd));
+  out.Set(1u, Napi::Number::New(env, rcv));
+  return out;
+}
+
 static Napi::Value Flush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State* s = GetState(info);
@@ -533,6 +564,7 @@ static Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
   exports.Set("parseForTest", Napi::Function::New(env, ParseForTest, "parseForTest"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("sockBuffers", Napi::Function::New(env, SockBuffers, "sockBuffers"));
   return exports;
 }
 

@@ -261,8 +261,20 @@ void State::CloseConn(Conn* c, uint32_t reason, uint32_t detail) {
   DropConn(c);
 }
 
+void State::ApplyBufferSizes(int fd, const SockOpts& o) {
+  if (o.sndbuf > 0) {
+    int v = int(o.sndbuf);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+  }
+  if (o.rcvbuf > 0) {
+    int v = int(o.rcvbuf);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+  }
+}
+
 void State::ApplySockOpts(int fd, const SockOpts& o) {
   int one = 1;
+  ApplyBufferSizes(fd, o);
   if (o.no_delay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (o.keepalive > 0) {
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);

@@ -58,6 +58,8 @@ struct SockOpts {
   uint32_t write_timeout = 0;
   uint32_t stall_timeout = 3000;
   uint32_t keepalive = 20000;
+  uint32_t sndbuf = 0;  // SO_SNDBUF; 0 keeps the kernel's default
+  uint32_t rcvbuf = 0;  // SO_RCVBUF; 0 keeps the kernel's default
   bool no_delay = true;
 };
 
@@ -189,6 +191,7 @@ struct State {
   void Report(uint32_t id, uint32_t kind, uint32_t value);
   void AfterQueue(Conn* c);
   void ApplySockOpts(int fd, const SockOpts& o);
+  void ApplyBufferSizes(int fd, const SockOpts& o);
   static void PackAddrs(uint32_t* r, const sockaddr_storage& peer, const sockaddr_storage& local);
   Conn* NewConn(int fd, const SockOpts& o);
   void UpdateListener(Listener* l);

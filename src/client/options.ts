@@ -28,6 +28,9 @@ export interface ClientOptions {
   keepAliveMs?: number;
   noDelay?: boolean;
   highWaterMark?: number;
+  /** Kernel socket buffer sizes in bytes (native backend; 0 = system default). */
+  sendBufferSize?: number;
+  receiveBufferSize?: number;
   /** Reconnect after a disconnect, trying every address (Go's NewConnectionWithReconnect). */
   reconnect?: boolean | ReconnectOptions;
   /** While reconnecting, call() waits for the next connection or fails at once (default 'fail'). */

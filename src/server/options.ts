@@ -31,6 +31,9 @@ export interface BindingOptions {
   noDelay?: boolean;
   /** Output bytes queued per connection above which endWrite() waits; default 1 MiB. */
   highWaterMark?: number;
+  /** Kernel socket buffer sizes in bytes (native backend; 0 = system default). */
+  sendBufferSize?: number;
+  receiveBufferSize?: number;
   maxInboundFramesPerSecond?: number;
   maxInflightNonBlocking?: number;
   /** Closes per second (kicks, limit violations); default unlimited. */

@@ -26,6 +26,13 @@ export interface SocketOptions {
   noDelay: boolean;
   /** Queued output bytes above which writeFrame() returns false and onDrain() follows later. */
   highWaterMark: number;
+  /**
+   * Kernel socket buffers (SO_SNDBUF / SO_RCVBUF) in bytes; 0 keeps the system
+   * default. Native backend only: node:net offers no way to set them on TCP
+   * sockets, so the fallback leaves the system default.
+   */
+  sendBufferSize: number;
+  receiveBufferSize: number;
 }
 
 export interface ListenOptions extends SocketOptions {
@@ -125,6 +132,8 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
   keepAliveMs: 20000,
   noDelay: true,
   highWaterMark: 1024 * 1024,
+  sendBufferSize: 0,
+  receiveBufferSize: 0,
 };
 
 /** Copies the socket options a user set (undefined ones keep their defaults). */

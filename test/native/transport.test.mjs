@@ -334,6 +334,27 @@ if (t) {
     }
   });
 
+  test('socket buffer sizes reach the kernel on accepted and connected sockets', async () => {
+    const { addon } = native;
+    let server;
+    const sizes = { sendBufferSize: 65536, receiveBufferSize: 131072 };
+    const listener = await listen(t, sizes, (c) => {
+      server = c;
+      c.attach(recorder());
+    });
+    const client = await connect(t, listener.port, { sendBufferSize: 32768, receiveBufferSize: 0 });
+    client.attach(recorder());
+    while (server === undefined) await tick();
+    const defaults = addon.sockBuffers(client.id);
+    // Linux reports twice the size set (the kernel's bookkeeping share); 0 leaves the default alone.
+    assert.equal(addon.sockBuffers(server.id), [2 * 65536, 2 * 131072]);
+    assert.is(defaults[0], 2 * 32768);
+    assert.ok(defaults[1] > 0, 'receive buffer left at the system default');
+    server.destroy();
+    client.destroy();
+    await listener.close();
+  });
+
   test('listener pause/resume and close', async () => {
     const s = await echoServer();
     s.listener.pause();

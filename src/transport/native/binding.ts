@@ -12,7 +12,7 @@ export interface NativeShared {
 }
 
 /** [maxFrameSize, highWaterMark, readTimeoutMs, writeTimeoutMs, stalledPayloadMs, keepAliveMs, noDelay] */
-export type NativeOpts = [number, number, number, number, number, number, boolean];
+export type NativeOpts = [number, number, number, number, number, number, boolean, number, number];
 
 export interface NativeParseResult {
   frames: Array<[number, number, number, number, Buffer]>;
@@ -30,6 +30,8 @@ export interface NativeAddon {
   /** op: 0 pause, 1 resume, 2 close */
   listenerCtl(id: number, op: number): void;
   /** connection id (result arrives as an event) or -errno */
+  /** Test aid: the kernel's SO_SNDBUF / SO_RCVBUF of a connection. */
+  sockBuffers(id: number): [number, number] | undefined;
   connect(ip: string, port: number, family: number, connectTimeoutMs: number, opts: NativeOpts): number;
   /** op: 0 attach, 1 pause, 2 resume, 3 setReadTimeout(arg), 4 end, 5 close */
   connCtl(id: number, op: number, arg?: number): boolean;

@@ -41,7 +41,7 @@ interface PendingConnect {
 }
 
 function nativeOpts(o: SocketOptions): NativeOpts {
-  return [o.maxFrameSize, o.highWaterMark, o.readTimeoutMs, o.writeTimeoutMs, o.stalledPayloadMs, o.keepAliveMs, o.noDelay];
+  return [o.maxFrameSize, o.highWaterMark, o.readTimeoutMs, o.writeTimeoutMs, o.stalledPayloadMs, o.keepAliveMs, o.noDelay, o.sendBufferSize, o.receiveBufferSize];
 }
 
 async function resolveHost(host: string, listen: boolean): Promise<{ ip: string; family: number }> {
