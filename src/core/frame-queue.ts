@@ -14,10 +14,6 @@ export class FrameQueue implements AsyncIterable<Frame> {
   private waiter: { resolve: (r: IteratorResult<Frame>) => void; reject: (e: Error) => void } | null = null;
   private iterating = false;
 
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
   push(frame: Frame): void {
     if (this.ended) return;
     const waiter = this.waiter;
