@@ -25,6 +25,19 @@ async function serverWithCloses(handler, options = {}) {
   return { ...s, closes };
 }
 
+/** A server (binding onClose errors recorded) and a raw peer connected to it, both torn down after `body`. */
+async function withPeer(handler, options, body) {
+  if (typeof options === 'function') [options, body] = [{}, options];
+  const { server, port, closes } = await serverWithCloses(handler, options);
+  const peer = await RawPeer.connect(port);
+  try {
+    return await body({ peer, closes, server, port });
+  } finally {
+    peer.destroy();
+    await server.shutdown({ timeoutMs: 500 });
+  }
+}
+
 const ticks = async (n = 5) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 5));
 };
@@ -37,9 +50,7 @@ test('server maxFrameSize: length == limit is served, length > limit closes befo
     handled++;
     return w.reply(req.requestId, 2, 'x');
   });
-  const { server, port, closes } = await serverWithCloses(mux, { maxFrameSize: LIMIT });
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(mux, { maxFrameSize: LIMIT }, async ({ peer, closes }) => {
     const payload = Buffer.alloc(LIMIT - 12, 0x61);
     peer.sendFrame(3, 0, 0, payload); // length field == LIMIT exactly
     await peer.waitBytes(16 + 12 + payload.length);
@@ -52,25 +63,17 @@ test('server maxFrameSize: length == limit is served, length > limit closes befo
     assert.is(handled, 0, 'no handler ran');
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_FRAME_TOO_LARGE');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('server default maxFrameSize is 10 MiB compared against length', async () => {
-  const { server, port, closes } = await serverWithCloses(helloMux());
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(helloMux(), async ({ peer, closes }) => {
     peer.send(header(10 * 1024 * 1024 + 1));
     await peer.waitClose();
     assert.is(peer.received.length, 0);
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_FRAME_TOO_LARGE');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('client maxFrameSize: an oversize header from the server closes the client; the pending call fails ERR_CONN_CLOSED caused by ERR_FRAME_TOO_LARGE', async () => {
@@ -116,26 +119,19 @@ test('client applies a 10 MiB limit by default', async () => {
 });
 
 test('length < 12 closes the connection with ERR_INVALID_FRAME (server and client)', async () => {
-  const { server, port, closes } = await serverWithCloses(helloMux());
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(helloMux(), async ({ peer, closes }) => {
     peer.send(header(11));
     await peer.waitClose();
     assert.is(peer.received.length, 0);
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_INVALID_FRAME');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 
   await clientRejectsAnswer((id) => header(0, id), 'ERR_INVALID_FRAME');
 });
 
 test('maxInboundFramesPerSecond: within the limit requests are served; a burst above it closes the connection (ERR_RATE_LIMIT)', async () => {
-  const { server, port, closes } = await serverWithCloses(helloMux(), { maxInboundFramesPerSecond: 5 });
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(helloMux(), { maxInboundFramesPerSecond: 5 }, async ({ peer, closes }) => {
     peer.send(Buffer.concat([1, 3, 5].map((id) => encodeFrame(BigInt(id), Flags.NB, 0, Buffer.from('r')))));
     const got = await peer.waitFrames(3);
     assert.equal(got.map((f) => f.requestId).sort(), [1n, 3n, 5n]);
@@ -147,10 +143,7 @@ test('maxInboundFramesPerSecond: within the limit requests are served; a burst a
     assert.ok(peer.frames.length < 3 + 20, 'the burst was not served in full');
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_RATE_LIMIT');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('maxInflightNonBlocking: up to the limit stays open; one more non-blocking request in flight closes (ERR_TOO_MANY_INFLIGHT)', async () => {
@@ -184,19 +177,14 @@ test('maxInflightNonBlocking: up to the limit stays open; one more non-blocking 
 });
 
 test('readTimeoutMs: an idle connection is cut off with ERR_READ_TIMEOUT after being served', async () => {
-  const { server, port, closes } = await serverWithCloses(helloMux(), { readTimeoutMs: 150 });
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(helloMux(), { readTimeoutMs: 150 }, async ({ peer, closes }) => {
     peer.sendFrame(3, 0, 0, 'a');
     await peer.waitFrames(1);
     assert.ok(peer.received.equals(hello(3, 'a')));
     await peer.waitClose();
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_READ_TIMEOUT');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('client readTimeoutMs: a silent server is cut off with ERR_READ_TIMEOUT and the pending call fails', async () => {
@@ -220,18 +208,13 @@ test('ConnectionInfo.setReadTimeout changes the idle cut-off of one connection',
     req.connection.setReadTimeout(100);
     return w.reply(req.requestId, 4, 'set');
   });
-  const { server, port, closes } = await serverWithCloses(mux);
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(mux, async ({ peer, closes }) => {
     peer.sendFrame(3, 0, 4);
     await peer.waitFrames(1);
     await peer.waitClose();
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_READ_TIMEOUT');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('stalledPayloadMs: header then part of the payload then silence closes with ERR_STALLED_PAYLOAD, nothing dispatched', async () => {
@@ -240,9 +223,7 @@ test('stalledPayloadMs: header then part of the payload then silence closes with
   mux.handle(2, () => {
     handled++;
   });
-  const { server, port, closes } = await serverWithCloses(mux, { stalledPayloadMs: 150 });
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(mux, { stalledPayloadMs: 150 }, async ({ peer, closes }) => {
     const full = encodeFrame(3n, 0, 2, Buffer.alloc(100, 1));
     peer.send(full.subarray(0, 16 + 10));
     await peer.waitClose();
@@ -250,16 +231,11 @@ test('stalledPayloadMs: header then part of the payload then silence closes with
     assert.is(peer.received.length, 0);
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_STALLED_PAYLOAD');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('stalledPayloadMs does not cut a connection that is merely idle between frames', async () => {
-  const { server, port, closes } = await serverWithCloses(helloMux(), { stalledPayloadMs: 50 });
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(helloMux(), { stalledPayloadMs: 50 }, async ({ peer, closes }) => {
     peer.sendFrame(3, 0, 0, 'a');
     await peer.waitFrames(1);
     await new Promise((r) => setTimeout(r, 200));
@@ -268,10 +244,7 @@ test('stalledPayloadMs does not cut a connection that is merely idle between fra
     await peer.waitFrames(2);
     assert.ok(peer.received.equals(Buffer.concat([hello(3, 'a'), hello(5, 'b')])));
     assert.is(closes.length, 0);
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('writeTimeoutMs: a peer that never reads is cut off with ERR_WRITE_TIMEOUT; endWrite waits above highWaterMark so memory stays bounded', async () => {
@@ -300,9 +273,7 @@ test('writeTimeoutMs: a peer that never reads is cut off with ERR_WRITE_TIMEOUT;
       result.resolve({ written, waited, error: err });
     }
   });
-  const { server, port, closes } = await serverWithCloses(mux, { writeTimeoutMs: 200, highWaterMark: 256 * 1024 });
-  const peer = await RawPeer.connect(port);
-  try {
+  await withPeer(mux, { writeTimeoutMs: 200, highWaterMark: 256 * 1024 }, async ({ peer, closes }) => {
     peer.socket.pause(); // never read
     peer.sendFrame(1, Flags.NB, 3);
     const r = await result.promise;
@@ -312,10 +283,7 @@ test('writeTimeoutMs: a peer that never reads is cut off with ERR_WRITE_TIMEOUT;
     assert.is(r.error.code, 'ERR_CONN_CLOSED');
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_WRITE_TIMEOUT');
-  } finally {
-    peer.destroy();
-    await server.shutdown({ timeoutMs: 500 });
-  }
+  });
 });
 
 test('setThrottle: requests on existing and new connections wait unanswered; clearThrottle serves them', async () => {
