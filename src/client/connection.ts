@@ -1,11 +1,10 @@
 import { QrpcError } from '../protocol/errors.js';
 import type { Frame, PayloadInput } from '../protocol/frame.js';
-import type { WaitOptions } from '../core/call.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { toHandlerSource } from '../core/mux.js';
 import { Session } from '../core/session.js';
 import type { StreamWriter } from '../core/writer.js';
-import type { Call } from '../core/call.js';
+import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
 import { transport as selectTransport } from '../transport/select.js';
 import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
@@ -168,7 +167,7 @@ export class Connection {
   }
 
   /** Non-blocking request resolved with the first frame of the answer. */
-  call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = {}): Promise<Frame> {
+  call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
     const s = this.session;
     if (s !== null && !s.isClosed) return s.call(cmd, payload, options);
     if (this.options.whileDisconnected === 'wait' && this.reconnecting) {

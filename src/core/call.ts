@@ -16,6 +16,9 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+/** Shared default for calls without options (no object per call). */
+export const NO_WAIT_OPTIONS: Readonly<WaitOptions & { flags?: number }> = Object.freeze({});
+
 /** The connection a call belongs to: it sends the reset when the caller gives up. */
 export interface CallOwner {
   abortCall(call: Call, error: QrpcError): void;
@@ -56,7 +59,7 @@ export class Call {
    * fails it with ERR_ABORTED / ERR_TIMEOUT and sends the peer a reset so
    * its handler is cancelled too.
    */
-  frame(options: WaitOptions = {}): Promise<Frame> {
+  frame(options: WaitOptions = NO_WAIT_OPTIONS): Promise<Frame> {
     const { signal, timeoutMs } = options;
     if (this.first === null && this.error === null && (signal || timeoutMs)) this.watch(signal, timeoutMs);
     return this.firstFrame();

@@ -3,7 +3,7 @@ import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone, isNonBlock } from '../protocol/flags.js';
 import { MAX_REQUEST_ID, toPayload, type Frame, type PayloadInput } from '../protocol/frame.js';
 import type { ConnectionHandler, TransportConnection } from '../transport/types.js';
-import { Call, type CallOwner, type WaitOptions } from './call.js';
+import { Call, NO_WAIT_OPTIONS, type CallOwner, type WaitOptions } from './call.js';
 import type { Codec } from './codec.js';
 import type { Logger } from './logger.js';
 import type { HandlerSource } from './mux.js';
@@ -187,7 +187,7 @@ export class Session implements ConnectionHandler, CallOwner {
   }
 
   /** Non-blocking request, resolved with the answer's first frame. */
-  call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = {}): Promise<Frame> {
+  call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
     let handle;
     try {
       handle = this.request(cmd, (options.flags ?? 0) | Flags.NB, payload);
