@@ -165,6 +165,10 @@ test('closes for protocol violations and limits are logged with their code (fram
     assert.equal(closes.map((e) => e?.code).sort(), ['ERR_FRAME_TOO_LARGE', 'ERR_RATE_LIMIT']);
     assert.ok(names('ERR_RATE_LIMIT'), 'the rate-limit close is logged');
     assert.ok(names('ERR_FRAME_TOO_LARGE'), 'the frame-too-large close is logged');
+    for (const code of ['ERR_FRAME_TOO_LARGE', 'ERR_RATE_LIMIT']) {
+      const entry = entries.find((e) => e.obj?.code === code);
+      assert.is(entry?.obj.remoteAddress, '127.0.0.1', `the ${code} close names the peer`);
+    }
   } finally {
     p1.destroy();
     p2.destroy();

@@ -87,6 +87,7 @@ export class FallbackConnection implements TransportConnection {
 
   /** @internal */
   onError(err: NodeJS.ErrnoException): void {
+    this.rememberPeer();
     this.closeError ??= new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
   }
 
@@ -115,6 +116,11 @@ export class FallbackConnection implements TransportConnection {
   /** net.Socket forgets its local address at close, so it is kept here once read. */
   private local(): { address: string; port: number } {
     return (this.localCache ??= { address: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 });
+  }
+
+  /** Reads the peer address while the socket still has it, so close logs can name the peer. */
+  private rememberPeer(): void {
+    void this.socket.remoteAddress;
   }
 
   get needDrain(): boolean {
@@ -175,7 +181,7 @@ export class FallbackConnection implements TransportConnection {
   }
 
   private queued(bytes: number): boolean {
-    const queuedBytes = (this.queuedBytes += bytes);
+    this.queuedBytes += bytes;
     if (!this.dirty) {
       this.dirty = true;
       dirty.push(this);
@@ -185,7 +191,9 @@ export class FallbackConnection implements TransportConnection {
       }
     }
     // A big burst leaves in slices, so the peer starts on the first answers while we produce the rest.
-    if (queuedBytes >= EARLY_FLUSH_BYTES) this.flush();
+    if (this.queuedBytes >= EARLY_FLUSH_BYTES) this.flush();
+    // After an early flush those bytes count in the socket's buffer, not here.
+    const queuedBytes = this.queuedBytes;
     const hwm = this.options.highWaterMark;
     // The socket's own buffer only matters once this tick's bytes are a sizeable share of the mark.
     if (queuedBytes * 2 < hwm && !this.wantDrain) return true;
@@ -305,6 +313,7 @@ export class FallbackConnection implements TransportConnection {
   destroy(error?: QrpcError): void {
     if (this.closed) return;
     if (error) this.closeError = error;
+    this.rememberPeer();
     this.markClosed();
     this.socket.destroy();
   }
