@@ -20,62 +20,64 @@ function gatedMux(log) {
   return { mux, open: (name) => gate(name).resolve() };
 }
 
-test('blocking requests run one at a time, in order, and answer in order', async () => {
+/** A server running gatedMux and a raw peer on it, torn down after `body`. */
+async function withGatedPeer(body) {
   const log = [];
   const { mux, open } = gatedMux(log);
   const { server, port } = await startServer(mux);
   const peer = await RawPeer.connect(port);
-  peer.sendFrame(3, 0, 1, Buffer.from('a'));
-  peer.sendFrame(5, 0, 1, Buffer.from('b'));
-  await until(() => log.length === 1, 'first handler');
-  // b must not start while a is running, however long we let the loop spin.
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  assert.equal(log, ['start a']);
-  open('b');
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  assert.equal(log, ['start a'], 'b still waits for a');
-  open('a');
-  const frames = await peer.waitFrames(2);
-  assert.equal(frames.map((f) => f.payload.toString()), ['a', 'b']);
-  assert.equal(log, ['start a', 'end a', 'start b', 'end b']);
-  peer.destroy();
-  await server.shutdown({ timeoutMs: 200 });
+  try {
+    await body({ log, open, peer });
+  } finally {
+    peer.destroy();
+    await server.shutdown({ timeoutMs: 200 });
+  }
+}
+
+test('blocking requests run one at a time, in order, and answer in order', async () => {
+  await withGatedPeer(async ({ log, open, peer }) => {
+    peer.sendFrame(3, 0, 1, Buffer.from('a'));
+    peer.sendFrame(5, 0, 1, Buffer.from('b'));
+    await until(() => log.length === 1, 'first handler');
+    // b must not start while a is running, however long we let the loop spin.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(log, ['start a']);
+    open('b');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(log, ['start a'], 'b still waits for a');
+    open('a');
+    const frames = await peer.waitFrames(2);
+    assert.equal(frames.map((f) => f.payload.toString()), ['a', 'b']);
+    assert.equal(log, ['start a', 'end a', 'start b', 'end b']);
+  });
 });
 
 test('non-blocking requests run at once and answer in completion order', async () => {
-  const log = [];
-  const { mux, open } = gatedMux(log);
-  const { server, port } = await startServer(mux);
-  const peer = await RawPeer.connect(port);
-  peer.sendFrame(3, Flags.NB, 1, Buffer.from('a'));
-  peer.sendFrame(5, Flags.NB, 1, Buffer.from('b'));
-  await until(() => log.length === 2, 'both handlers started');
-  open('b');
-  const [first] = await peer.waitFrames(1);
-  assert.is(first.payload.toString(), 'b');
-  open('a');
-  const frames = await peer.waitFrames(2);
-  assert.is(frames[1].payload.toString(), 'a');
-  peer.destroy();
-  await server.shutdown({ timeoutMs: 200 });
+  await withGatedPeer(async ({ log, open, peer }) => {
+    peer.sendFrame(3, Flags.NB, 1, Buffer.from('a'));
+    peer.sendFrame(5, Flags.NB, 1, Buffer.from('b'));
+    await until(() => log.length === 2, 'both handlers started');
+    open('b');
+    const [first] = await peer.waitFrames(1);
+    assert.is(first.payload.toString(), 'b');
+    open('a');
+    const frames = await peer.waitFrames(2);
+    assert.is(frames[1].payload.toString(), 'a');
+  });
 });
 
 test('a non-blocking request behind a blocking one waits for it (Go reads in order)', async () => {
-  const log = [];
-  const { mux, open } = gatedMux(log);
-  const { server, port } = await startServer(mux);
-  const peer = await RawPeer.connect(port);
-  peer.sendFrame(3, 0, 1, Buffer.from('slow'));
-  peer.sendFrame(5, Flags.NB, 1, Buffer.from('nb'));
-  await until(() => log.length === 1, 'first handler');
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  assert.equal(log, ['start slow']);
-  open('nb');
-  open('slow');
-  const frames = await peer.waitFrames(2);
-  assert.equal(frames.map((f) => f.payload.toString()), ['slow', 'nb']);
-  peer.destroy();
-  await server.shutdown({ timeoutMs: 200 });
+  await withGatedPeer(async ({ log, open, peer }) => {
+    peer.sendFrame(3, 0, 1, Buffer.from('slow'));
+    peer.sendFrame(5, Flags.NB, 1, Buffer.from('nb'));
+    await until(() => log.length === 1, 'first handler');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(log, ['start slow']);
+    open('nb');
+    open('slow');
+    const frames = await peer.waitFrames(2);
+    assert.equal(frames.map((f) => f.payload.toString()), ['slow', 'nb']);
+  });
 });
 
 test('a slow blocking handler on one connection does not delay another connection', async () => {
@@ -98,22 +100,18 @@ test('a slow blocking handler on one connection does not delay another connectio
 });
 
 test('a reset for a request still queued behind a blocking handler drops it unanswered', async () => {
-  const log = [];
-  const { mux, open } = gatedMux(log);
-  const { server, port } = await startServer(mux);
-  const peer = await RawPeer.connect(port);
-  peer.sendFrame(3, 0, 1, Buffer.from('a'));
-  peer.sendFrame(5, 0, 1, Buffer.from('b'));
-  peer.sendFrame(5, Flags.StreamRst, 0);
-  peer.sendFrame(7, 0, 1, Buffer.from('c'));
-  await until(() => log.length === 1, 'first handler');
-  open('a');
-  open('c');
-  const frames = await peer.waitFrames(2);
-  assert.equal(frames.map((f) => [f.requestId, f.payload.toString()]), [[3n, 'a'], [7n, 'c']]);
-  assert.not.ok(log.includes('start b'));
-  peer.destroy();
-  await server.shutdown({ timeoutMs: 200 });
+  await withGatedPeer(async ({ log, open, peer }) => {
+    peer.sendFrame(3, 0, 1, Buffer.from('a'));
+    peer.sendFrame(5, 0, 1, Buffer.from('b'));
+    peer.sendFrame(5, Flags.StreamRst, 0);
+    peer.sendFrame(7, 0, 1, Buffer.from('c'));
+    await until(() => log.length === 1, 'first handler');
+    open('a');
+    open('c');
+    const frames = await peer.waitFrames(2);
+    assert.equal(frames.map((f) => [f.requestId, f.payload.toString()]), [[3n, 'a'], [7n, 'c']]);
+    assert.not.ok(log.includes('start b'));
+  });
 });
 
 test.run();
