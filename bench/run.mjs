@@ -20,7 +20,7 @@ const NODE = process.execPath;
 
 // ---------------------------------------------------------------- options
 function parseArgs(argv) {
-  const o = { quick: false, only: null, scenario: null, runs: 3, clientProcs: 2, json: null };
+  const o = { quick: false, only: null, scenario: null, runs: 3, clientProcs: 2, json: null, client: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -35,8 +35,10 @@ function parseArgs(argv) {
     else if (name === '--runs') o.runs = Math.max(1, Number(val()));
     else if (name === '--client-procs') o.clientProcs = Math.max(1, Number(val()));
     else if (name === '--json') o.json = val();
+    else if (name === '--client') o.client = val();
     else if (name === '--help' || name === '-h') {
-      process.stdout.write('usage: node bench/run.mjs [--quick] [--only a,b] [--scenario x,y] [--runs N] [--client-procs N] [--json FILE]\n');
+      process.stdout.write('usage: node bench/run.mjs [--quick] [--only a,b] [--scenario x,y] [--runs N] [--client-procs N] [--json FILE] [--client NAME]\n'
+        + '  --client NAME  drive every server with that contender\'s client (shows which side bounds a cell)\n');
       process.exit(0);
     } else throw new UsageError(`unknown option ${a} (see --help)`);
   }
@@ -262,9 +264,10 @@ async function runOnce(name, scName, p, opts, onStarted) {
     for (let i = 0; i < nproc; i++) {
       const conns = Math.floor(p.conns / nproc) + (i < p.conns % nproc ? 1 : 0);
       const cfg = { ...p, conns, port, scenario: scName };
-      const [ccmd, cargs] = c.client(cfg);
-      const cl = new Proc(`${name} client${nproc > 1 ? ` ${i + 1}` : ''}`, ccmd, cargs,
-        { ...c.env, BENCH_CFG: JSON.stringify(cfg), BENCH_LIFETIME_MS: '900000' });
+      const cc = opts.client ? CONTENDERS[opts.client] : c;
+      const [ccmd, cargs] = cc.client(cfg);
+      const cl = new Proc(`${opts.client ?? name} client${nproc > 1 ? ` ${i + 1}` : ''}`, ccmd, cargs,
+        { ...cc.env, BENCH_CFG: JSON.stringify(cfg), BENCH_LIFETIME_MS: '900000' });
       procs.push(cl);
       clients.push(cl);
     }
@@ -358,6 +361,7 @@ function table(results, scenarios, contenders, opts) {
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const header = [];
   header.push(`qrpc-node benchmark ${opts.quick ? '(QUICK: smaller counts, see parameters)' : ''}`.trim());
+  if (opts.client) header.push(`  every server driven by the ${opts.client} client (--client)`);
   for (const sc of scenarios) header.push(`  ${sc}: ${SCENARIOS[sc].describe(opts.quick ? SCENARIOS[sc].quick : SCENARIOS[sc].full)} (${SCENARIOS[sc].better} is better)`);
   header.push(`  ${opts.runs} run(s) per cell, median shown; "x node-net" = value / node-net value; "% c-limit" = share of the C limit's performance`);
   return header.join('\n') + '\n\n' + lines.join('\n') + '\n';
@@ -376,6 +380,7 @@ function machineInfo(opts) {
     node: process.version, cc,
     loadavgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
     quick: opts.quick, runs: opts.runs, clientProcs: opts.clientProcs,
+    ...(opts.client ? { client: opts.client } : {}),
   };
 }
 
@@ -385,6 +390,8 @@ async function main() {
   const contenders = opts.only ?? Object.keys(CONTENDERS);
   const scenarios = opts.scenario ?? Object.keys(SCENARIOS);
   for (const c of contenders) if (!CONTENDERS[c]) throw new UsageError(`unknown contender ${c} (known: ${Object.keys(CONTENDERS).join(', ')})`);
+  if (opts.client && !CONTENDERS[opts.client]) throw new UsageError(`unknown client contender ${opts.client}`);
+  if (opts.client) CONTENDERS[opts.client].build?.();
   for (const s of scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario ${s} (known: ${Object.keys(SCENARIOS).join(', ')})`);
   const machine = machineInfo(opts);
 
