@@ -3,19 +3,29 @@
  * have at most one at a time (one call in flight, one request being served),
  * so the first lives in a slot and a Map is made only while there are more:
  * a connection with nothing in flight holds no Map at all.
+ *
+ * The Map is keyed by the ID as a number while it is below 2^53 (every ID in
+ * practice): BigInt keys cost a hash computation and a runtime call per
+ * comparison, which showed up as ~15 % of a pipelining client's profile.
+ * Larger IDs go to a second Map with BigInt keys.
  */
+/** IDs up to here are exact as numbers. */
+const MAX_NUMBER_KEY = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class StreamTable<T extends { readonly requestId: bigint }> {
   private one: T | null = null;
-  private many: Map<bigint, T> | null = null;
+  private many: Map<number, T> | null = null;
+  private huge: Map<bigint, T> | null = null;
 
   get size(): number {
-    return (this.one === null ? 0 : 1) + (this.many === null ? 0 : this.many.size);
+    return (this.one === null ? 0 : 1) + (this.many === null ? 0 : this.many.size) + (this.huge === null ? 0 : this.huge.size);
   }
 
   get(requestId: bigint): T | undefined {
     const one = this.one;
     if (one !== null && one.requestId === requestId) return one;
-    return this.many === null ? undefined : this.many.get(requestId);
+    if (requestId <= MAX_NUMBER_KEY) return this.many === null ? undefined : this.many.get(Number(requestId));
+    return this.huge === null ? undefined : this.huge.get(requestId);
   }
 
   has(requestId: bigint): boolean {
@@ -24,12 +34,13 @@ export class StreamTable<T extends { readonly requestId: bigint }> {
 
   /** Adds an entry whose ID is not in the table. */
   add(entry: T): void {
-    if (this.one === null && this.many === null) {
+    if (this.one === null && this.many === null && this.huge === null) {
       this.one = entry;
       return;
     }
-    const many = (this.many ??= new Map());
-    many.set(entry.requestId, entry);
+    const id = entry.requestId;
+    if (id <= MAX_NUMBER_KEY) (this.many ??= new Map()).set(Number(id), entry);
+    else (this.huge ??= new Map()).set(id, entry);
   }
 
   /** Removes `entry` if it is the one held under its ID. */
@@ -38,21 +49,32 @@ export class StreamTable<T extends { readonly requestId: bigint }> {
       this.one = null;
       return;
     }
-    const many = this.many;
-    if (many !== null && many.get(entry.requestId) === entry) {
-      many.delete(entry.requestId);
-      if (many.size === 0) this.many = null;
+    const id = entry.requestId;
+    if (id <= MAX_NUMBER_KEY) {
+      const many = this.many;
+      if (many !== null && many.get(Number(id)) === entry) {
+        many.delete(Number(id));
+        if (many.size === 0) this.many = null;
+      }
+    } else {
+      const huge = this.huge;
+      if (huge !== null && huge.get(id) === entry) {
+        huge.delete(id);
+        if (huge.size === 0) this.huge = null;
+      }
     }
   }
 
   values(): T[] {
     const out: T[] = this.one === null ? [] : [this.one];
     if (this.many !== null) for (const v of this.many.values()) out.push(v);
+    if (this.huge !== null) for (const v of this.huge.values()) out.push(v);
     return out;
   }
 
   clear(): void {
     this.one = null;
     this.many = null;
+    this.huge = null;
   }
 }
