@@ -34,6 +34,8 @@ function abortedError(signal: AbortSignal): QrpcError {
  */
 export class Call {
   readonly requestId: bigint;
+  /** Number(requestId), for the stream table. */
+  readonly key: number;
   /** We sent our done frame (or a reset). */
   selfClosed = false;
   /** The peer sent its done frame (or a reset), or the connection closed. */
@@ -49,9 +51,10 @@ export class Call {
   private cleanup: (() => void) | null = null;
   private readonly owner: CallOwner;
 
-  constructor(owner: CallOwner, requestId: bigint) {
+  constructor(owner: CallOwner, requestId: bigint, key: number = Number(requestId)) {
     this.owner = owner;
     this.requestId = requestId;
+    this.key = key;
   }
 
   /**

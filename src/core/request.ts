@@ -16,6 +16,8 @@ const EMPTY_QUEUE_ENDED = (): FrameQueue => {
  */
 export class RequestFrame implements Frame {
   readonly requestId: bigint;
+  /** Number(requestId), for the stream table. */
+  readonly key: number;
   readonly flags: number;
   readonly cmd: number;
   readonly payload: Buffer;
@@ -30,9 +32,10 @@ export class RequestFrame implements Frame {
   private continuation: FrameQueue | null = null;
   private stashMap: Map<unknown, unknown> | null = null;
 
-  constructor(connection: Session, requestId: bigint, flags: number, cmd: number, payload: Buffer, peerClosed: boolean) {
+  constructor(connection: Session, requestId: bigint, key: number, flags: number, cmd: number, payload: Buffer, peerClosed: boolean) {
     this.connection = connection;
     this.requestId = requestId;
+    this.key = key;
     this.flags = flags;
     this.cmd = cmd;
     this.payload = payload;

@@ -40,6 +40,7 @@ const NO_CALLS = new StreamTable<Call>();
 const NO_SERVED = new StreamTable<RequestFrame>();
 /** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
 const LAST_ID = MAX_REQUEST_ID - 1n;
+const MAX_SAFE_KEY = Number.MAX_SAFE_INTEGER - 2;
 /** Requests waiting behind a blocking handler above which reading pauses. */
 const MAX_QUEUED_REQUESTS = 1024;
 
@@ -85,6 +86,8 @@ export class Session implements ConnectionHandler, CallOwner {
   /** Requests the peer opened toward us whose stream is not fully closed (shared empty table until the first). */
   private served: StreamTable<RequestFrame> = NO_SERVED;
   private nextId: bigint;
+  /** Number(nextId), advanced alongside it. */
+  private nextKey: number;
   /** State bits (S_*): four booleans in one small integer. */
   private bits = 0;
   private inflightNonBlocking = 0;
@@ -96,6 +99,7 @@ export class Session implements ConnectionHandler, CallOwner {
     this.transport = transport;
     this.options = options;
     this.nextId = this.firstId;
+    this.nextKey = Number(this.nextId);
     if (options.maxInboundFramesPerSecond > 0) this.more().fps = new PerSecondCounter();
   }
 
@@ -257,13 +261,26 @@ export class Session implements ConnectionHandler, CallOwner {
 
   // ---------------------------------------------------------------- outgoing
 
+  /** Takes the next free ID (its number key, nextKey, is advanced alongside so the tables never convert it). */
   private allocId(): bigint {
     const id = this.nextId;
-    this.nextId = id >= LAST_ID ? this.firstId : id + 2n;
-    if (this.calls.has(id) || this.served.has(id)) {
+    const key = this.nextKey;
+    if (id >= LAST_ID) {
+      this.nextId = this.firstId;
+      this.nextKey = Number(this.nextId);
+    } else {
+      this.nextId = id + 2n;
+      this.nextKey = key < MAX_SAFE_KEY ? key + 2 : Number(this.nextId);
+    }
+    if (this.calls.has(id, key) || this.served.has(id, key)) {
       throw new QrpcError('ERR_ID_COLLISION', `request id ${id} is still in use on this connection`);
     }
     return id;
+  }
+
+  private newCall(): Call {
+    const key = this.nextKey;
+    return new Call(this, this.allocId(), key);
   }
 
   private assertOpen(): void {
@@ -281,11 +298,10 @@ export class Session implements ConnectionHandler, CallOwner {
       throw new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
     }
     if (flags & Flags.Push) return { requestId: this.sendPush(cmd, payload, flags), response: null };
-    const id = this.allocId();
-    const call = new Call(this, id);
+    const call = this.newCall();
     this.track(call);
     this.sendOpening(call, flags, cmd, payload);
-    return { requestId: id, response: call };
+    return { requestId: call.requestId, response: call };
   }
 
   private track(call: Call): void {
@@ -330,12 +346,11 @@ export class Session implements ConnectionHandler, CallOwner {
   streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; writer: StreamWriter; response: Call } {
     assertCmd(cmd);
     this.assertOpen();
-    const id = this.allocId();
-    const call = new Call(this, id);
+    const call = this.newCall();
     this.track(call);
     const base = flags & (Flags.NB | Flags.Codec);
     this.sendOpening(call, base | Flags.Stream, cmd, payload);
-    return { requestId: id, writer: new StreamWriter(this, call, cmd, base), response: call };
+    return { requestId: call.requestId, writer: new StreamWriter(this, call, cmd, base), response: call };
   }
 
   /** Sends a push (no answer, no stream state). Returns the push's ID. */
@@ -521,19 +536,20 @@ export class Session implements ConnectionHandler, CallOwner {
       this.onPushFrame({ requestId, flags, cmd, payload });
       return;
     }
-    const call = this.calls.get(requestId);
+    const key = Number(requestId);
+    const call = this.calls.get(requestId, key);
     if (call !== undefined) {
       if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.untrack(call);
       return;
     }
-    const served = this.served.get(requestId);
+    const served = this.served.get(requestId, key);
     if (served !== undefined && !served.peerClosed) {
       const done = isDone(flags);
       served.pushContinuation({ requestId, flags, cmd, payload }, done);
       if (done) this.release(served);
       return;
     }
-    this.onNewRequest(requestId, flags, cmd, payload);
+    this.onNewRequest(requestId, key, flags, cmd, payload);
   }
 
   private onPeerReset(requestId: bigint, reason: number): void {
@@ -572,7 +588,7 @@ export class Session implements ConnectionHandler, CallOwner {
     }
   }
 
-  private onNewRequest(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
+  private onNewRequest(requestId: bigint, key: number, flags: number, cmd: number, payload: Buffer): void {
     if (this.role === 'client') {
       // Odd IDs are ours: a frame for one we no longer track is a late answer (after a reset or timeout).
       if ((requestId & 1n) === 1n) return;
@@ -582,10 +598,10 @@ export class Session implements ConnectionHandler, CallOwner {
       }
     }
     const done = isDone(flags);
-    const req = new RequestFrame(this, requestId, flags, cmd, payload, done);
+    const req = new RequestFrame(this, requestId, key, flags, cmd, payload, done);
     if (!done) {
       // A stream is tracked from its first frame so its continuation frames find it even while queued.
-      if (this.served.has(requestId)) {
+      if (this.served.has(requestId, key)) {
         this.fail(new QrpcError('ERR_PROTOCOL', `request id ${requestId} reused while its stream is open`));
         return;
       }
@@ -625,7 +641,7 @@ export class Session implements ConnectionHandler, CallOwner {
     const id = req.requestId;
     if (req.cancelled) return; // reset while it waited: the peer asked for no answer
     if (req.peerClosed) {
-      if (this.served.has(id)) {
+      if (this.served.has(id, req.key)) {
         this.fail(new QrpcError('ERR_PROTOCOL', `request id ${id} reused while its previous request is still being served`));
         return;
       }

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StreamTable } from '../../dist/core/stream-table.js';
 
-const entry = (requestId) => ({ requestId });
+const entry = (requestId) => ({ requestId, key: Number(requestId) });
 
 test('one entry lives in the slot; more go to the map; size counts both', () => {
   const t = new StreamTable();
@@ -52,6 +52,26 @@ test('remove() only removes the entry held under its ID', () => {
   t.clear();
   assert.is(t.size, 0);
   assert.is(t.get(3n), undefined);
+});
+
+test('many in flight: sequential IDs, out-of-order removal, and IDs that meet in one ring slot', () => {
+  const t = new StreamTable();
+  const live = new Map();
+  const add = (id) => { const e = entry(id); t.add(e); live.set(id, e); };
+  const del = (id) => { t.remove(live.get(id)); live.delete(id); };
+  for (let i = 0n; i < 3000n; i++) add(3n + 2n * i);             // a pipelining client's IDs
+  for (let i = 0n; i < 3000n; i += 3n) del(3n + 2n * i);          // answered out of order
+  for (let i = 0n; i < 200n; i++) add(100001n + 2n * 65536n * i); // same slot in any ring up to 2^16
+  for (let i = 0n; i < 50n; i++) add(2n ** 40n + 2n * i);         // above 2^32
+  assert.is(t.size, live.size);
+  for (const [id, e] of live) assert.is(t.get(id), e, `get ${id}`);
+  assert.is(t.get(3n), undefined);
+  assert.is(t.get(100001n + 2n * 65536n * 200n), undefined);
+  assert.is(t.values().length, live.size);
+  assert.is(new Set(t.values()).size, live.size);
+  for (const id of [...live.keys()]) del(id);
+  assert.is(t.size, 0);
+  for (let i = 0n; i < 3000n; i++) assert.is(t.get(3n + 2n * i), undefined);
 });
 
 test.run();
