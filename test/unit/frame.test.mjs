@@ -64,4 +64,39 @@ function catchCode(fn) {
   return null;
 }
 
+test('writeHeaderView writes the same bytes as writeHeader, for every ID range', async () => {
+  const { writeHeaderView } = await import('../../dist/protocol/frame.js');
+  for (const id of [0n, 3n, 2n ** 32n - 1n, 2n ** 32n + 5n, BigInt(Number.MAX_SAFE_INTEGER), 2n ** 53n + 1n, (1n << 64n) - 1n]) {
+    const a = Buffer.alloc(40, 0xee), b = Buffer.alloc(40, 0xee);
+    writeHeader(a, 7, 300, id, 0x8b, 0x1234567);
+    writeHeaderView(new DataView(b.buffer, b.byteOffset, b.length), 7, 300, id, 0x8b, 0x1234567);
+    assert.is(b.toString('hex'), a.toString('hex'), `id ${id}`);
+  }
+});
+
+test('writeHeaderView rejects IDs outside 0..2^64-1 with ERR_INVALID_ARG and writes nothing', async () => {
+  const { writeHeaderView } = await import('../../dist/protocol/frame.js');
+  for (const id of [-1n, 1n << 64n]) {
+    const b = Buffer.alloc(16, 0xee);
+    try {
+      writeHeaderView(new DataView(b.buffer, b.byteOffset, b.length), 0, 0, id, 0, 1);
+      assert.unreachable('should have thrown');
+    } catch (err) {
+      assert.is(err.code, 'ERR_INVALID_ARG');
+    }
+    assert.is(b.toString('hex'), 'ee'.repeat(16));
+  }
+});
+
+test('copyInto copies small (loop) and large (Buffer#copy) payloads exactly', async () => {
+  const { copyInto } = await import('../../dist/protocol/frame.js');
+  for (const n of [1, 2, 31, 32, 33, 1000]) {
+    const src = Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + 1) & 0xff));
+    const dst = Buffer.alloc(n + 10, 0xee);
+    copyInto(src, dst, 5);
+    assert.is(dst.subarray(5, 5 + n).toString('hex'), src.toString('hex'));
+    assert.is(dst.subarray(0, 5).toString('hex') + dst.subarray(5 + n).toString('hex'), 'ee'.repeat(10));
+  }
+});
+
 test.run();

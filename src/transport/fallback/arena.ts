@@ -9,14 +9,21 @@
  */
 const ARENA_SIZE = 64 * 1024;
 
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
+}
+
 export class Arena {
   buf: Buffer = Buffer.allocUnsafe(ARENA_SIZE);
+  /** A view of `buf` for header stores. */
+  view: DataView = viewOf(this.buf);
   used = 0;
 
   /** Returns the offset of `size` reserved bytes in `this.buf` (possibly a fresh arena). */
   reserve(size: number): number {
     if (this.used + size > this.buf.length) {
       this.buf = Buffer.allocUnsafe(Math.max(ARENA_SIZE, size));
+      this.view = viewOf(this.buf);
       this.used = 0;
     }
     const offset = this.used;

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { FrameParser } from '../../protocol/parser.js';
-import { HEADER_SIZE, writeHeader } from '../../protocol/frame.js';
+import { HEADER_SIZE, writeHeader, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ConnectionHandler, SocketOptions, TransportConnection } from '../types.js';
 import { COPY_LIMIT, sharedArena } from './arena.js';
@@ -145,8 +145,8 @@ export class FallbackConnection implements TransportConnection {
       const size = HEADER_SIZE + len;
       const offset = sharedArena.reserve(size);
       const buf = sharedArena.buf;
-      writeHeader(buf, offset, len, requestId, flags, cmd);
-      if (len > 0) payload.copy(buf, offset + HEADER_SIZE);
+      writeHeaderView(sharedArena.view, offset, len, requestId, flags, cmd);
+      if (len > 0) copyInto(payload, buf, offset + HEADER_SIZE);
       if (this.openArena === buf && this.openEnd === offset) {
         this.openEnd = offset + size;
       } else {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { HEADER_SIZE, writeHeader } from '../../protocol/frame.js';
+import { HEADER_SIZE, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
 import { TRANSPORT_COPY_LIMIT, type ConnectOptions, type ListenOptions, type SocketOptions, type TransportConnection, type TransportListener } from '../types.js';
 import {
@@ -64,6 +64,7 @@ export class NativeLoop {
   private readonly ev32: Uint32Array;
   private readonly evView: DataView;
   private readonly area: Buffer;
+  private readonly areaView: DataView;
   private readonly ops: Uint32Array;
   private readonly opsCap: number;
   private readonly report: Uint32Array;
@@ -85,6 +86,7 @@ export class NativeLoop {
     this.ev32 = new Uint32Array(shared.events);
     this.evView = new DataView(shared.events);
     this.area = Buffer.from(shared.sendArea);
+    this.areaView = new DataView(shared.sendArea);
     this.ops = new Uint32Array(shared.ops);
     this.opsCap = this.ops.length >>> 2;
     this.report = new Uint32Array(shared.report);
@@ -255,13 +257,13 @@ export class NativeLoop {
     this.reserve(big ? HEADER_SIZE : HEADER_SIZE + len, big ? 2 : 1);
     const area = this.area;
     const off = this.areaUsed;
-    writeHeader(area, off, len, requestId, flags, cmd);
+    writeHeaderView(this.areaView, off, len, requestId, flags, cmd);
     if (big) {
       this.areaUsed = off + HEADER_SIZE;
       this.areaOp(conn, off, HEADER_SIZE);
       this.extraOp(conn, payload);
     } else {
-      if (len > 0) payload.copy(area, off + HEADER_SIZE);
+      if (len > 0) copyInto(payload, area, off + HEADER_SIZE);
       this.areaUsed = off + HEADER_SIZE + len;
       this.areaOp(conn, off, HEADER_SIZE + len);
     }
