@@ -1,3 +1,5 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
 import { assertCmd } from '../protocol/cmd.js';
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone, isNonBlock } from '../protocol/flags.js';

@@ -1,3 +1,5 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
 import { Flags } from '../protocol/flags.js';
 import { toPayload, type PayloadInput } from '../protocol/frame.js';
 import type { Session } from './session.js';

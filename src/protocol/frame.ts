@@ -1,3 +1,5 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
 import { QrpcError } from './errors.js';
 
 /** Header size on the wire: 4-byte length + 8-byte request id + 1 flag byte + 3-byte cmd. */

@@ -1,3 +1,5 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MIN_LENGTH } from './frame.js';
 import { QrpcError } from './errors.js';
 

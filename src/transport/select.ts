@@ -4,6 +4,8 @@
  * QRPC_BACKEND=native|fallback forces one; forcing native where it cannot load
  * is an error, and any other value is rejected.
  */
+// Node's process global is an accessor: the module binding skips a getter call per use.
+import process from 'node:process';
 import { QrpcError } from '../protocol/errors.js';
 import { fallbackTransport } from './fallback/index.js';
 import { loadNativeTransport } from './native/load.js';

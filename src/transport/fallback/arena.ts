@@ -1,3 +1,5 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
 /**
  * Output arena shared by all fallback connections of a thread. Frames written
  * during one tick are encoded back to back into the current arena; a

@@ -1,3 +1,6 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import type { Socket } from 'node:net';
 import { FrameParser } from '../../protocol/parser.js';
 import { HEADER_SIZE, writeHeader, writeHeaderView, copyInto } from '../../protocol/frame.js';

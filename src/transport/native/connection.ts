@@ -1,3 +1,5 @@
+// Node's process global is an accessor: the module binding skips a getter call per use.
+import process from 'node:process';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ConnectionHandler, SocketOptions, TransportConnection } from '../types.js';
 import { CTL_ATTACH, CTL_CLOSE, CTL_END, CTL_PAUSE, CTL_READ_TIMEOUT, CTL_RESUME } from './binding.js';

@@ -1,3 +1,6 @@
+// Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { HEADER_SIZE, writeHeaderView, copyInto } from '../../protocol/frame.js';
