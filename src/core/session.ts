@@ -43,6 +43,10 @@ const NO_SERVED = new StreamTable<RequestFrame>();
 /** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
 const LAST_ID = MAX_REQUEST_ID - 1n;
 const MAX_SAFE_KEY = Number.MAX_SAFE_INTEGER - 2;
+
+function oneFrameOnly(): QrpcError {
+  return new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
+}
 /** Requests waiting behind a blocking handler above which reading pauses. */
 const MAX_QUEUED_REQUESTS = 1024;
 
@@ -294,17 +298,27 @@ export class Session implements ConnectionHandler, CallOwner {
    * `response` is null. Throws ERR_CONN_CLOSED, ERR_INVALID_CMD, ERR_ID_COLLISION.
    */
   request(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; response: Call | null } {
+    if (flags & Flags.Push) {
+      assertCmd(cmd);
+      this.assertOpen();
+      if (flags & (Flags.Stream | Flags.StreamEnd | Flags.StreamRst)) throw oneFrameOnly();
+      return { requestId: this.sendPush(cmd, payload, flags), response: null };
+    }
+    const call = this.openCall(cmd, flags, payload);
+    return { requestId: call.requestId, response: call };
+  }
+
+  /** Sends a request's only frame (no Push flag) and returns its Call. Throws like request(). */
+  private openCall(cmd: number, flags: number, payload: PayloadInput): Call {
     assertCmd(cmd);
     this.assertOpen();
-    if (flags & (Flags.Stream | Flags.StreamEnd | Flags.StreamRst)) {
-      throw new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
-    }
-    if (flags & Flags.Push) return { requestId: this.sendPush(cmd, payload, flags), response: null };
+    if (flags & (Flags.Stream | Flags.StreamEnd | Flags.StreamRst)) throw oneFrameOnly();
     const call = this.newCall();
     this.track(call);
     this.sendOpening(call, flags, cmd, payload);
-    return { requestId: call.requestId, response: call };
+    return call;
   }
+
 
   private track(call: Call): void {
     if (this.calls === NO_CALLS) this.calls = new StreamTable();
@@ -324,7 +338,15 @@ export class Session implements ConnectionHandler, CallOwner {
 
   /** Sends a request's first frame; if it cannot be sent (codec error, closed), the caller's wait fails with that error. */
   private sendOpening(call: Call, flags: number, cmd: number, payload: PayloadInput): void {
-    const sent = this.sendFrame(call.requestId, flags, cmd, toPayload(payload), false, call);
+    const buf = toPayload(payload);
+    let sent: Promise<void>;
+    if ((flags & Flags.Codec) === 0) {
+      // A fresh call on an open connection: nothing to look up or encode.
+      if (isDone(flags)) call.selfClosed = true;
+      sent = this.write(call.requestId, flags, cmd, buf);
+    } else {
+      sent = this.sendFrame(call.requestId, flags, cmd, buf, false, call);
+    }
     if (sent === RESOLVED) return;
     sent.catch((err: QrpcError) => {
       this.untrack(call);
@@ -333,16 +355,20 @@ export class Session implements ConnectionHandler, CallOwner {
     });
   }
 
+
   /** Non-blocking request, resolved with the answer's first frame. */
   call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
-    let handle;
+    const flags = (options.flags ?? 0) | Flags.NB;
+    if (flags & Flags.Push) return quietReject(new QrpcError('ERR_INVALID_ARG', 'call() waits for an answer; a push has none: use push()'));
+    let call: Call;
     try {
-      handle = this.request(cmd, (options.flags ?? 0) | Flags.NB, payload);
+      call = this.openCall(cmd, flags, payload);
     } catch (err) {
       return quietReject(err);
     }
-    return handle.response!.frame(options);
+    return call.frame(options);
   }
+
 
   /** Opens a streamed request: the first frame carries `payload`; the writer sends the rest. */
   streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; writer: StreamWriter; response: Call } {

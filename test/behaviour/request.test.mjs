@@ -130,6 +130,20 @@ test('invalid cmd is rejected before anything is sent', async () => {
   });
 });
 
+test('call() with the Push flag or stream flags is rejected before anything is sent', async () => {
+  await withServerAndClient(helloMux(), async ({ conn }) => {
+    const push = await rejection(conn.call(0, 'x', { flags: Flags.Push }));
+    assert.is(push.code, 'ERR_INVALID_ARG');
+    const stream = await rejection(conn.call(0, 'x', { flags: Flags.Stream }));
+    assert.is(stream.code, 'ERR_INVALID_ARG');
+    assert.throws(() => conn.request(0, Flags.Push | Flags.Stream, 'x'), (e) => e.code === 'ERR_INVALID_ARG');
+    // nothing went out for them: the next call is request id 3
+    const ok = conn.request(0, Flags.NB, 'still ok');
+    assert.is(ok.requestId, 3n);
+    assert.is((await ok.response.frame()).payload.toString(), 'hello world still ok');
+  });
+});
+
 test('registering the same routing cmd twice is a programming error', () => {
   const mux = new ServeMux();
   mux.handle(1, () => {});
