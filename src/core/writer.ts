@@ -1,7 +1,7 @@
 // Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
 import { Buffer } from 'node:buffer';
 import { Flags } from '../protocol/flags.js';
-import { toPayload, type PayloadInput } from '../protocol/frame.js';
+import { copyInto, toPayload, type PayloadInput } from '../protocol/frame.js';
 import type { Session } from './session.js';
 import type { RequestFrame } from './request.js';
 import type { Call } from './call.js';
@@ -25,11 +25,14 @@ export function quietReject(error: unknown): Promise<never> {
  */
 class PayloadBuilder {
   private first: Buffer | null = null;
+  private second: Buffer | null = null;
+  /** Parts from the third on (rare: most answers are one or two parts). */
   private more: Buffer[] | null = null;
   private length = 0;
 
   protected resetParts(): void {
     this.first = null;
+    this.second = null;
     this.more = null;
     this.length = 0;
   }
@@ -39,21 +42,32 @@ class PayloadBuilder {
     if (buf.length === 0) return;
     this.length += buf.length;
     if (this.first === null) this.first = buf;
-    else (this.more ??= [this.first]).push(buf);
+    else if (this.second === null) this.second = buf;
+    else (this.more ??= []).push(buf);
   }
 
   /** The joined payload; `transient` allows the scratch buffer (the frame is written synchronously). */
   protected takePayload(transient: boolean): Buffer {
-    const more = this.more;
+    const first = this.first;
+    const second = this.second;
     let out: Buffer;
-    if (more === null) {
-      out = this.first ?? EMPTY;
+    if (first === null) {
+      out = EMPTY;
+    } else if (second === null) {
+      out = first;
     } else if (transient && this.length < TRANSPORT_COPY_LIMIT) {
-      let offset = 0;
-      for (const part of more) offset += part.copy(scratch, offset);
+      copyInto(first, scratch, 0);
+      copyInto(second, scratch, first.length);
+      let offset = first.length + second.length;
+      if (this.more !== null) {
+        for (const part of this.more) {
+          copyInto(part, scratch, offset);
+          offset += part.length;
+        }
+      }
       out = scratch.subarray(0, offset);
     } else {
-      out = Buffer.concat(more, this.length);
+      out = Buffer.concat(this.more === null ? [first, second] : [first, second, ...this.more], this.length);
     }
     this.resetParts();
     return out;

@@ -144,6 +144,27 @@ test('call() with the Push flag or stream flags is rejected before anything is s
   });
 });
 
+test('an answer written in several writeBytes parts arrives as their exact concatenation (1, 2, 3 parts; small and above the copy limit)', async () => {
+  const mux = new ServeMux();
+  const big = Buffer.alloc(20000, 0x61);
+  mux.handle(0, (w, req) => {
+    const n = req.payload[0];
+    const large = req.payload[1] === 1;
+    w.startWrite(req.requestId, 1, 0);
+    for (let i = 0; i < n; i++) w.writeBytes(large ? Buffer.concat([Buffer.from([i]), big]) : `part${i};`);
+    return w.endWrite();
+  });
+  await withServerAndClient(mux, async ({ conn }) => {
+    for (const n of [0, 1, 2, 3, 5]) {
+      for (const large of [0, 1]) {
+        const f = await conn.call(0, Buffer.from([n, large]));
+        const want = Buffer.concat(Array.from({ length: n }, (_, i) => (large ? Buffer.concat([Buffer.from([i]), big]) : Buffer.from(`part${i};`))));
+        assert.ok(f.payload.equals(want), `${n} parts, large ${large}`);
+      }
+    }
+  });
+});
+
 test('registering the same routing cmd twice is a programming error', () => {
   const mux = new ServeMux();
   mux.handle(1, () => {});
