@@ -78,10 +78,10 @@ export async function runClient(adapter) {
   let result;
   if (sc.startsWith('throughput')) {
     const c = conns[0];
-    const pipeline = async (total) => {
+    const pipeline = async (total, untilMs = Infinity) => {
       let sent = 0, errors = 0;
       const worker = async () => {
-        while (sent < total) {
+        while (sent < total && performance.now() < untilMs) {
           sent++;
           if (!checkReply(await c.call())) errors++;
         }
@@ -89,7 +89,8 @@ export async function runClient(adapter) {
       await Promise.all(Array.from({ length: Math.min(cfg.inflight, total) }, worker));
       return errors;
     };
-    await pipeline(cfg.warmup || 0);
+    // Warm-up: `warmup` requests, cut short after `warmupMs` (slow contenders get the same time, not the same count).
+    await pipeline(cfg.warmup || 0, cfg.warmupMs ? performance.now() + cfg.warmupMs : Infinity);
     const t0 = performance.now();
     const errors = await pipeline(cfg.requests);
     const ms = performance.now() - t0;
