@@ -1,7 +1,7 @@
 // Shared test helpers: a server on an ephemeral loopback port, a raw TCP peer
 // that speaks bytes (for wire-exact assertions), and small waiting tools.
 import net from 'node:net';
-import { Server, ServeMux, connect, encodeFrame, FrameParser } from '../dist/index.js';
+import { Server, ServeMux, connect, encodeFrame, FrameParser, requestIdOf } from '../dist/index.js';
 
 /** Starts a server with one binding on 127.0.0.1:0; returns { server, port, addr }. */
 export async function startServer(handler, bindingOptions = {}, serverOptions = {}) {
@@ -54,8 +54,8 @@ export class RawPeer {
     this.parser = new FrameParser(1 << 30);
     socket.on('data', (chunk) => {
       this.bytes.push(chunk);
-      this.parser.push(chunk, (requestId, flags, cmd, payload) => {
-        this.frames.push({ requestId, flags, cmd, payload: Buffer.from(payload) });
+      this.parser.push(chunk, (idHigh, idLow, flags, cmd, payload) => {
+        this.frames.push({ requestId: requestIdOf(idHigh, idLow), flags, cmd, payload: Buffer.from(payload) });
       });
       this.wake();
     });

@@ -2,7 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameParser } from '../dist/index.js';
+import { FrameParser, requestIdOf } from '../dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const VECTORS = process.env.QRPC_VECTORS ?? join(root, '..', 'shared', 'vectors');
@@ -17,7 +17,7 @@ export function vector(name) {
 /** Every frame in a byte string, payloads copied. */
 export function parseAll(bytes) {
   const frames = [];
-  new FrameParser(1 << 30).push(bytes, (requestId, flags, cmd, payload) => frames.push({ requestId, flags, cmd, payload: Buffer.from(payload) }));
+  new FrameParser(1 << 30).push(bytes, (hi, lo, flags, cmd, payload) => frames.push({ requestId: requestIdOf(hi, lo), flags, cmd, payload: Buffer.from(payload) }));
   return frames;
 }
 

@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { assertCmd } from '../protocol/cmd.js';
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone, isNonBlock } from '../protocol/flags.js';
-import { MAX_REQUEST_ID, toPayload, type Frame, type PayloadInput } from '../protocol/frame.js';
+import { MAX_REQUEST_ID, requestIdOf, toPayload, type Frame, type PayloadInput } from '../protocol/frame.js';
 import type { ConnectionHandler, TransportConnection } from '../transport/types.js';
 import { Call, NO_WAIT_OPTIONS, type CallOwner, type WaitOptions } from './call.js';
 import type { Codec } from './codec.js';
@@ -43,6 +43,9 @@ const NO_SERVED = new StreamTable<RequestFrame>();
 /** The generator wraps after this ID (2^64 - 2, even or odd both fit below it). */
 const LAST_ID = MAX_REQUEST_ID - 1n;
 const MAX_SAFE_KEY = Number.MAX_SAFE_INTEGER - 2;
+const TWO_32 = 2 ** 32;
+/** idHigh below this: idHigh * 2^32 + idLow is exact (below 2^53). */
+const KEY_HIGH_LIMIT = 0x200000;
 
 function oneFrameOnly(): QrpcError {
   return new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
@@ -503,13 +506,22 @@ export class Session implements ConnectionHandler, CallOwner {
 
   // ---------------------------------------------------------------- incoming
 
-  onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
+  onFrame(idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer): void {
     // transport.closed: frames after a close decided earlier in the same chunk are not acted on.
     if (this.isClosed || this.transport.closed) return;
     if (this.fps !== null && this.fps.add(1, Date.now()) > this.options.maxInboundFramesPerSecond) {
       this.fail(new QrpcError('ERR_RATE_LIMIT', `more than ${this.options.maxInboundFramesPerSecond} frames per second`));
       return;
     }
+    if (this.ordered === null && (flags & (Flags.StreamRst | Flags.Push | Flags.Codec)) === 0 && idHigh < KEY_HIGH_LIMIT) {
+      // An answer to one of our calls is found by number and carries the call's own BigInt: none is made per answer.
+      const call = this.calls.getByKey(idHigh * TWO_32 + idLow);
+      if (call !== undefined) {
+        if (call.deliver({ requestId: call.requestId, flags, cmd, payload }) && call.selfClosed) this.untrack(call);
+        return;
+      }
+    }
+    const requestId = requestIdOf(idHigh, idLow);
     if (this.ordered !== null) {
       this.chain(() => this.inbound(requestId, flags, cmd, payload));
       return;
@@ -517,6 +529,7 @@ export class Session implements ConnectionHandler, CallOwner {
     const pending = this.inbound(requestId, flags, cmd, payload);
     if (pending !== undefined) this.chain(() => pending);
   }
+
 
   /** Keeps frames in order behind an asynchronous decode. */
   private chain(step: () => Promise<void> | void): void {

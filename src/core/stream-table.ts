@@ -49,6 +49,11 @@ export class StreamTable<T extends StreamEntry> {
       if (one !== null && one.requestId === requestId) return one;
       return this.huge === null ? undefined : this.huge.get(requestId);
     }
+    return this.getByKey(key);
+  }
+
+  /** Lookup by number alone, for a key below 2^53 (exact). */
+  getByKey(key: number): T | undefined {
     const one = this.one;
     if (one !== null && one.key === key) return one;
     const ring = this.ring;

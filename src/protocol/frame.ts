@@ -11,6 +11,11 @@ export const DEFAULT_MAX_FRAME_SIZE = 10 * 1024 * 1024;
 
 export const MAX_REQUEST_ID = (1n << 64n) - 1n;
 
+/** The 64-bit request id from its big-endian 32-bit halves (as parsers and transports hand them over). */
+export function requestIdOf(idHigh: number, idLow: number): bigint {
+  return idHigh === 0 ? BigInt(idLow) : (BigInt(idHigh) << 32n) | BigInt(idLow);
+}
+
 export interface Frame {
   requestId: bigint;
   flags: number;

@@ -9,9 +9,10 @@ import { QrpcError } from './errors.js';
  * buffer it has handed out.
  */
 export interface FrameSink {
-  onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void;
+  /** The request id comes as its two big-endian 32-bit halves; requestIdOf(idHigh, idLow) makes the BigInt. */
+  onFrame(idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer): void;
 }
-export type FrameCallback = ((requestId: bigint, flags: number, cmd: number, payload: Buffer) => void) | FrameSink;
+export type FrameCallback = ((idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer) => void) | FrameSink;
 
 /**
  * Batch frame parser: one chunk in, every complete frame out, the partial
@@ -65,7 +66,7 @@ export class FrameParser {
       const total = 4 + length;
       if (end - offset < total) break;
       const word = chunk.readUInt32BE(offset + 12);
-      sink.onFrame(chunk.readBigUInt64BE(offset + 4), word >>> 24, word & 0xffffff, chunk.subarray(offset + HEADER_SIZE, offset + total));
+      sink.onFrame(chunk.readUInt32BE(offset + 4), chunk.readUInt32BE(offset + 8), word >>> 24, word & 0xffffff, chunk.subarray(offset + HEADER_SIZE, offset + total));
       offset += total;
     }
     if (offset < end) this.startTail(chunk, offset);
@@ -125,7 +126,7 @@ export class FrameParser {
     this.tailUsed = 0;
     this.need = 0;
     const word = frame.readUInt32BE(12);
-    sink.onFrame(frame.readBigUInt64BE(4), word >>> 24, word & 0xffffff, frame.subarray(HEADER_SIZE));
+    sink.onFrame(frame.readUInt32BE(4), frame.readUInt32BE(8), word >>> 24, word & 0xffffff, frame.subarray(HEADER_SIZE));
     return offset;
   }
 }

@@ -53,9 +53,11 @@ export interface ConnectionHandler {
   /**
    * One call per complete frame, in arrival order. Backends deliver all frames
    * of one read wake-up in one go. `payload` stays valid and unchanged for as
-   * long as it is referenced.
+   * long as it is referenced. The request id comes as its two big-endian
+   * 32-bit halves, so no BigInt is made for frames that do not need one
+   * (answers to our own calls); requestIdOf(idHigh, idLow) makes it.
    */
-  onFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): void;
+  onFrame(idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer): void;
   /** Queued output fell back below the high-water mark after writeFrame() returned false. */
   onDrain(): void;
   /**

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { loadNativeAddon, loadNativeTransport } from '../../dist/transport/native/load.js';
 import { DEFAULT_SOCKET_OPTIONS } from '../../dist/transport/types.js';
+import { requestIdOf } from '../../dist/protocol/frame.js';
 
 const { addon, error } = loadNativeAddon();
 const { transport } = addon ? loadNativeTransport() : { transport: null };
@@ -34,8 +35,8 @@ export function recorder() {
     drains: 0,
     closed: undefined,
     waiters: [],
-    onFrame(id, flags, cmd, payload) {
-      r.frames.push({ id, flags, cmd, payload });
+    onFrame(hi, lo, flags, cmd, payload) {
+      r.frames.push({ id: requestIdOf(hi, lo), flags, cmd, payload });
       r.check();
     },
     onDrain() {

@@ -12,7 +12,7 @@ const { loadNativeTransport } = await import(process.argv[1]);
 const { DEFAULT_SOCKET_OPTIONS } = await import(process.argv[2]);
 const { transport } = loadNativeTransport();
 const l = await transport.listen({ ...DEFAULT_SOCKET_OPTIONS, host: '127.0.0.1', port: 0, backlog: 511, reusePort: false }, (conn) => {
-  conn.attach({ onFrame(id, f, c, p) { conn.writeFrame(id, f, c, p); }, onDrain() {}, onClose() {} });
+  conn.attach({ onFrame(hi, lo, f, c, p) { conn.writeFrame((BigInt(hi) << 32n) | BigInt(lo), f, c, p); }, onDrain() {}, onClose() {} });
 });
 console.log(String(l.port));
 process.stdin.on('end', () => process.exit(0));

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameParser } from '../../dist/protocol/parser.js';
+import { requestIdOf } from '../../dist/protocol/frame.js';
 import { parseError } from '../../dist/transport/native/errors.js';
 import { nativeOrSkip, encode } from './_native.mjs';
 
@@ -69,7 +70,7 @@ function viaTs(chunks, maxFrame) {
   const frames = [];
   let error = null;
   try {
-    for (const c of chunks) p.push(c, (id, flags, cmd, payload) => frames.push({ id, flags, cmd, payload: Buffer.from(payload) }));
+    for (const c of chunks) p.push(c, (hi, lo, flags, cmd, payload) => frames.push({ id: requestIdOf(hi, lo), flags, cmd, payload: Buffer.from(payload) }));
   } catch (err) {
     error = { code: err.code, message: err.message };
   }

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nativeOrSkip, listen, connect, recorder, encode, rawClient, tick, opts } from './_native.mjs';
 import { fallbackTransport } from '../../dist/transport/fallback/index.js';
+import { requestIdOf } from '../../dist/protocol/frame.js';
 
 const native = nativeOrSkip('native transport');
 const t = native?.transport;
@@ -20,9 +21,9 @@ async function echoServer(extra = {}, onConn) {
     conn.attach(
       h ?? {
         ...rec,
-        onFrame(id, flags, cmd, payload) {
-          rec.onFrame(id, flags, cmd, payload);
-          conn.writeFrame(id, flags, cmd, payload);
+        onFrame(hi, lo, flags, cmd, payload) {
+          rec.onFrame(hi, lo, flags, cmd, payload);
+          conn.writeFrame(requestIdOf(hi, lo), flags, cmd, payload);
         },
         onDrain: rec.onDrain,
         onClose: rec.onClose,
@@ -199,8 +200,8 @@ if (t) {
   test('close during a batch: later frames for that connection are dropped', async () => {
     let count = 0;
     const s = await echoServer({}, (conn, rec) => ({
-      onFrame(id, flags, cmd, payload) {
-        rec.onFrame(id, flags, cmd, payload);
+      onFrame(hi, lo, flags, cmd, payload) {
+        rec.onFrame(hi, lo, flags, cmd, payload);
         if (++count === 3) conn.destroy();
       },
       onDrain() {},

@@ -19,8 +19,8 @@ const conns = [];
 const listener = await transport.listen({ ...DEFAULT_SOCKET_OPTIONS, host: '127.0.0.1', port: 0, backlog: 128, reusePort: false }, (conn) => {
   conns.push(conn);
   conn.attach({
-    onFrame(id, flags, cmd, payload) {
-      conn.writeFrame(id, flags, cmd + 1, Buffer.concat([Buffer.from('worker:'), payload]));
+    onFrame(hi, lo, flags, cmd, payload) {
+      conn.writeFrame((BigInt(hi) << 32n) | BigInt(lo), flags, cmd + 1, Buffer.concat([Buffer.from('worker:'), payload]));
     },
     onDrain() {},
     onClose() {},

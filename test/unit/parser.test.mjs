@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FrameParser, encodeFrame, QrpcError } from '../../dist/index.js';
+import { FrameParser, encodeFrame, QrpcError, requestIdOf } from '../../dist/index.js';
 
 function collect(parser, chunks) {
   const out = [];
-  for (const c of chunks) parser.push(c, (requestId, flags, cmd, payload) => out.push({ requestId, flags, cmd, payload: payload.toString('hex') }));
+  for (const c of chunks) parser.push(c, (hi, lo, flags, cmd, payload) => out.push({ requestId: requestIdOf(hi, lo), flags, cmd, payload: payload.toString('hex') }));
   return out;
 }
 
@@ -41,7 +41,7 @@ test('length < 12 is rejected with ERR_INVALID_FRAME after the frames before it'
   const bad = Buffer.from('00000005', 'hex');
   const parser = new FrameParser();
   const out = [];
-  const err = catchErr(() => parser.push(Buffer.concat([good, bad]), (id) => out.push(id)));
+  const err = catchErr(() => parser.push(Buffer.concat([good, bad]), (hi, lo) => out.push(requestIdOf(hi, lo))));
   assert.is(err.code, 'ERR_INVALID_FRAME');
   assert.equal(out, [3n]);
   assert.is(catchErr(() => parser.push(good, () => {})).code, 'ERR_INVALID_FRAME', 'refuses input after an error');
@@ -72,7 +72,7 @@ test('payload views stay intact after later chunks are parsed', () => {
   const parser = new FrameParser();
   const held = [];
   const bytes = encodeAll(frames(30));
-  for (let i = 0; i < bytes.length; i += 7) parser.push(Buffer.from(bytes.subarray(i, i + 7)), (id, f, c, payload) => held.push(payload));
+  for (let i = 0; i < bytes.length; i += 7) parser.push(Buffer.from(bytes.subarray(i, i + 7)), (hi, lo, f, c, payload) => held.push(payload));
   const again = collect(new FrameParser(), [bytes]).map((f) => f.payload);
   assert.equal(held.map((p) => p.toString('hex')), again);
 });
@@ -96,5 +96,17 @@ function catchErr(fn) {
   }
   return null;
 }
+
+test('ids arrive as big-endian halves; requestIdOf rebuilds every 64-bit value exactly', () => {
+  const ids = [0n, 3n, 0xffffffffn, 0x100000000n, 0x0123456789abcdefn, 2n ** 53n + 1n, (1n << 64n) - 1n];
+  const parser = new FrameParser();
+  const got = [];
+  parser.push(Buffer.concat(ids.map((id) => encodeFrame(id, 0, 1, Buffer.from('x')))), (hi, lo) => {
+    assert.ok(Number.isInteger(hi) && hi >= 0 && hi <= 0xffffffff);
+    assert.ok(Number.isInteger(lo) && lo >= 0 && lo <= 0xffffffff);
+    got.push(requestIdOf(hi, lo));
+  });
+  assert.equal(got, ids);
+});
 
 test.run();

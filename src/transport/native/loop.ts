@@ -136,7 +136,8 @@ export class NativeLoop {
               payload = Buffer.from(extra === 0 ? pool! : extras![extra - 1], ev[w + 5], len);
             }
             const word = ev[w + 4];
-            conn.handler.onFrame(this.evView.getBigUint64(w * 4 + 8, false), word >>> 24, word & 0xffffff, payload);
+            const view = this.evView;
+            conn.handler.onFrame(view.getUint32(w * 4 + 8, false), view.getUint32(w * 4 + 12, false), word >>> 24, word & 0xffffff, payload);
             break;
           }
           case EV_ACCEPT:
