@@ -13,6 +13,7 @@ import { PerSecondCounter } from './rate.js';
 import { RequestFrame } from './request.js';
 import { RequestQueue } from './request-queue.js';
 import { StreamTable } from './stream-table.js';
+import { SessionState } from './session-state.js';
 import { FrameWriter, StreamWriter, quietReject } from './writer.js';
 
 export type Role = 'server' | 'client';
@@ -58,36 +59,13 @@ export interface RequestHandle {
   response: Call;
 }
 
-// Session.bits
-const S_CLOSED = 1;
-const S_BLOCKING_BUSY = 2;
-const S_PAUSED_FOR_BACKLOG = 4;
-const S_DRAINING = 8;
-
-type DrainWait = { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
-
-/** The rarely used part of a Session (blocking queue, async-codec ordering, close waiters, rate counter). */
-class SessionExtras {
-  /** New requests waiting behind a blocking handler. */
-  queue: RequestQueue | null = null;
-  idleWaiters: Array<() => void> | null = null;
-  fps: PerSecondCounter | null = null;
-  /** Set while an asynchronous decode is in progress: later frames wait their turn. */
-  ordered: Promise<void> | null = null;
-  orderedCount = 0;
-  drainWait: DrainWait | null = null;
-  closeCallbacks: Array<(error: QrpcError | null) => void> | null = null;
-  closeError: QrpcError | null = null;
-  closedPromise: Promise<void> | null = null;
-}
-
 /**
  * The protocol engine of one connection, used by both ends: request IDs,
  * per-ID stream state (self / peer halves), dispatch (blocking in order,
  * non-blocking at once), resets, pushes, codec and close. It sees frames and
  * a TransportConnection, never a socket.
  */
-export class Session implements ConnectionHandler, CallOwner {
+export class Session extends SessionState implements ConnectionHandler, CallOwner {
   readonly transport: TransportConnection;
   protected readonly options: SessionOptions;
   /** Requests we sent whose answer is not complete (the shared empty table until the first). */
@@ -97,136 +75,16 @@ export class Session implements ConnectionHandler, CallOwner {
   private nextId: bigint;
   /** Number(nextId), advanced alongside it. */
   private nextKey: number;
-  /** State bits (S_*): four booleans in one small integer. */
-  private bits = 0;
   private inflightNonBlocking = 0;
   private activeHandlers = 0;
-  /** What most connections never need, made on first use: an idle connection carries one null here. */
-  private extras: SessionExtras | null = null;
 
   constructor(transport: TransportConnection, options: SessionOptions) {
+    super();
     this.transport = transport;
     this.options = options;
     this.nextId = this.firstId;
     this.nextKey = Number(this.nextId);
     if (options.maxInboundFramesPerSecond > 0) this.more().fps = new PerSecondCounter();
-  }
-
-  private more(): SessionExtras {
-    return (this.extras ??= new SessionExtras());
-  }
-
-  get isClosed(): boolean {
-    return (this.bits & S_CLOSED) !== 0;
-  }
-
-  private set isClosed(v: boolean) {
-    this.bits = v ? this.bits | S_CLOSED : this.bits & ~S_CLOSED;
-  }
-
-  private get blockingBusy(): boolean {
-    return (this.bits & S_BLOCKING_BUSY) !== 0;
-  }
-
-  private set blockingBusy(v: boolean) {
-    this.bits = v ? this.bits | S_BLOCKING_BUSY : this.bits & ~S_BLOCKING_BUSY;
-  }
-
-  private get pausedForBacklog(): boolean {
-    return (this.bits & S_PAUSED_FOR_BACKLOG) !== 0;
-  }
-
-  private set pausedForBacklog(v: boolean) {
-    this.bits = v ? this.bits | S_PAUSED_FOR_BACKLOG : this.bits & ~S_PAUSED_FOR_BACKLOG;
-  }
-
-  private get draining(): boolean {
-    return (this.bits & S_DRAINING) !== 0;
-  }
-
-  private set draining(v: boolean) {
-    this.bits = v ? this.bits | S_DRAINING : this.bits & ~S_DRAINING;
-  }
-
-  private get queue(): RequestQueue | null {
-    const x = this.extras;
-    return x === null ? null : x.queue;
-  }
-
-  private set queue(v: RequestQueue | null) {
-    if (this.extras !== null || v !== null) this.more().queue = v;
-  }
-
-  private get idleWaiters(): Array<() => void> | null {
-    const x = this.extras;
-    return x === null ? null : x.idleWaiters;
-  }
-
-  private set idleWaiters(v: Array<() => void> | null) {
-    if (this.extras !== null || v !== null) this.more().idleWaiters = v;
-  }
-
-  private get fps(): PerSecondCounter | null {
-    const x = this.extras;
-    return x === null ? null : x.fps;
-  }
-
-  private set fps(v: PerSecondCounter | null) {
-    if (this.extras !== null || v !== null) this.more().fps = v;
-  }
-
-  private get ordered(): Promise<void> | null {
-    const x = this.extras;
-    return x === null ? null : x.ordered;
-  }
-
-  private set ordered(v: Promise<void> | null) {
-    if (this.extras !== null || v !== null) this.more().ordered = v;
-  }
-
-  private get orderedCount(): number {
-    const x = this.extras;
-    return x === null ? 0 : x.orderedCount;
-  }
-
-  private set orderedCount(v: number) {
-    if (this.extras !== null || v !== 0) this.more().orderedCount = v;
-  }
-
-  private get drainWait(): DrainWait | null {
-    const x = this.extras;
-    return x === null ? null : x.drainWait;
-  }
-
-  private set drainWait(v: DrainWait | null) {
-    if (this.extras !== null || v !== null) this.more().drainWait = v;
-  }
-
-  private get closeCallbacks(): Array<(error: QrpcError | null) => void> | null {
-    const x = this.extras;
-    return x === null ? null : x.closeCallbacks;
-  }
-
-  private set closeCallbacks(v: Array<(error: QrpcError | null) => void> | null) {
-    if (this.extras !== null || v !== null) this.more().closeCallbacks = v;
-  }
-
-  private get closeError(): QrpcError | null {
-    const x = this.extras;
-    return x === null ? null : x.closeError;
-  }
-
-  private set closeError(v: QrpcError | null) {
-    if (this.extras !== null || v !== null) this.more().closeError = v;
-  }
-
-  private get closedPromise(): Promise<void> | null {
-    const x = this.extras;
-    return x === null ? null : x.closedPromise;
-  }
-
-  private set closedPromise(v: Promise<void> | null) {
-    if (this.extras !== null || v !== null) this.more().closedPromise = v;
   }
 
   get role(): Role {
