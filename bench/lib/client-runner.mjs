@@ -78,19 +78,22 @@ export async function runClient(adapter) {
   let result;
   if (sc.startsWith('throughput')) {
     const c = conns[0];
-    const pipeline = async (total, untilMs = Infinity) => {
-      let sent = 0, errors = 0;
+    const pipeline = async (total, maxMs = 0) => {
+      let sent = 0, errors = 0, stop = false;
+      // A timer, not a clock read per request: performance.now() per call cost the client ~6 % of its CPU.
+      const timer = maxMs > 0 ? setTimeout(() => { stop = true; }, maxMs) : null;
       const worker = async () => {
-        while (sent < total && performance.now() < untilMs) {
+        while (sent < total && !stop) {
           sent++;
           if (!checkReply(await c.call())) errors++;
         }
       };
       await Promise.all(Array.from({ length: Math.min(cfg.inflight, total) }, worker));
+      if (timer !== null) clearTimeout(timer);
       return errors;
     };
     // Warm-up: `warmup` requests, cut short after `warmupMs` (slow contenders get the same time, not the same count).
-    await pipeline(cfg.warmup || 0, cfg.warmupMs ? performance.now() + cfg.warmupMs : Infinity);
+    await pipeline(cfg.warmup || 0, cfg.warmupMs || 0);
     const t0 = performance.now();
     const errors = await pipeline(cfg.requests);
     const ms = performance.now() - t0;
