@@ -48,6 +48,9 @@ const TWO_32 = 2 ** 32;
 /** idHigh below this: idHigh * 2^32 + idLow is exact (below 2^53). */
 const KEY_HIGH_LIMIT = 0x200000;
 
+/** The request whose handler is running (handlers run one at a time, synchronously up to their first await). */
+let dispatching: RequestFrame | null = null;
+
 function oneFrameOnly(): QrpcError {
   return new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
 }
@@ -139,7 +142,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
       this.nextId = id + 2n;
       this.nextKey = key < MAX_SAFE_KEY ? key + 2 : Number(this.nextId);
     }
-    if (this.calls.has(id, key) || this.served.has(id, key)) {
+    if (this.calls.has(id, key) || this.findServed(id, key) !== undefined) {
       throw new QrpcError('ERR_ID_COLLISION', `request id ${id} is still in use on this connection`);
     }
     return id;
@@ -190,6 +193,19 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     this.calls.remove(call);
     // Back to the shared empty table: an idle connection keeps nothing of its last request.
     if (this.calls.size === 0) this.calls = NO_CALLS;
+  }
+
+  /**
+   * The request being served under this id, including a one-frame request
+   * whose handler is running right now (those are tracked only once their
+   * handler returns unfinished, which spares the common synchronous answer a
+   * table entry).
+   */
+  private findServed(requestId: bigint, key: number): RequestFrame | undefined {
+    const r = this.served.get(requestId, key);
+    if (r !== undefined) return r;
+    const d = dispatching;
+    return d !== null && d.connection === this && d.key === key && d.requestId === requestId ? d : undefined;
   }
 
   private serve(req: RequestFrame): void {
@@ -261,7 +277,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
    */
   reset(requestId: bigint, reason: number = ResetReason.None): Promise<void> {
     if (this.isClosed) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
-    const served = this.served.get(requestId);
+    const served = this.findServed(requestId, Number(requestId));
     if (served !== undefined) {
       const wasOpen = !served.selfClosed || !served.peerClosed;
       served.selfClosed = true;
@@ -298,7 +314,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     if (this.isClosed) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed', { cause: this.closeError ?? undefined }));
     if (flags & Flags.StreamRst) return this.reset(requestId, cmd);
     if ((flags & Flags.Push) === 0) {
-      if (state === null || state.requestId !== requestId) state = this.served.get(requestId) ?? this.calls.get(requestId) ?? null;
+      if (state === null || state.requestId !== requestId) state = this.findServed(requestId, Number(requestId)) ?? this.calls.get(requestId) ?? null;
       if (state !== null) {
         if (state.selfClosed) {
           return quietReject(new QrpcError('ERR_WRITE_AFTER_CLOSE', `request ${requestId}: this side already sent its final frame or a reset`));
@@ -452,7 +468,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
   }
 
   private onPeerReset(requestId: bigint, reason: number): void {
-    const served = this.served.get(requestId);
+    const served = this.findServed(requestId, Number(requestId));
     if (served !== undefined) {
       served.selfClosed = true;
       served.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
@@ -500,7 +516,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     const req = new RequestFrame(this, requestId, key, flags, cmd, payload, done);
     if (!done) {
       // A stream is tracked from its first frame so its continuation frames find it even while queued.
-      if (this.served.has(requestId, key)) {
+      if (this.findServed(requestId, key) !== undefined) {
         this.fail(new QrpcError('ERR_PROTOCOL', `request id ${requestId} reused while its stream is open`));
         return;
       }
@@ -539,12 +555,11 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
   private dispatch(req: RequestFrame): void {
     const id = req.requestId;
     if (req.cancelled) return; // reset while it waited: the peer asked for no answer
-    if (req.peerClosed) {
-      if (this.served.has(id, req.key)) {
-        this.fail(new QrpcError('ERR_PROTOCOL', `request id ${id} reused while its previous request is still being served`));
-        return;
-      }
-      this.serve(req);
+    // A stream is tracked from its first frame; a one-frame request only if its handler does not finish at once (below).
+    const held = this.served.get(id, req.key);
+    if (held !== undefined && held !== req) {
+      this.fail(new QrpcError('ERR_PROTOCOL', `request id ${id} reused while its previous request is still being served`));
+      return;
     }
     if (this.draining) {
       this.answerWithReset(req, ResetReason.Shutdown);
@@ -567,16 +582,22 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     }
     this.activeHandlers++;
     let result;
+    const outer = dispatching;
+    dispatching = req;
     try {
       result = handler(new FrameWriter(this, req), req);
     } catch (err) {
+      dispatching = outer;
       this.handlerDone(req, nonBlocking, err ?? new Error('handler threw'));
       return;
     }
+    dispatching = outer;
     // endWrite() returns this very promise when the answer was written at once: the handler is done now.
     if (result === RESOLVED) {
       this.handlerDone(req, nonBlocking, null);
     } else if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
+      // Still running: from now on resets, late writes and closes find it by id.
+      if (!req.selfClosed && held === undefined && !this.isClosed) this.serve(req);
       (result as Promise<void>).then(
         () => this.handlerDone(req, nonBlocking, null),
         (err) => this.handlerDone(req, nonBlocking, err ?? new Error('handler rejected')),
@@ -664,6 +685,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     this.calls.clear();
     for (const req of this.served.values()) req.cancel(closedError);
     this.served.clear();
+    if (dispatching !== null && dispatching.connection === this) dispatching.cancel(closedError);
     this.queue?.cancelAll(closedError);
     if (this.drainWait !== null) {
       this.drainWait.reject(closedError);

@@ -115,6 +115,26 @@ test('the server can reset a client request it is serving, with a reason', async
   });
 });
 
+test('a synchronous handler resetting its own request: the reset is sent once, then nothing for that id', async () => {
+  const mux = new ServeMux();
+  mux.handle(2, (w, req) => {
+    w.resetFrame(req.requestId, 7);
+    w.resetFrame(req.requestId, 8); // both halves closed now: nothing more is sent
+  });
+  mux.handle(3, (w, req) => w.reply(req.requestId, 4, 'ok'));
+  const { server, port } = await startServer(mux);
+  const peer = await RawPeer.connect(port);
+  peer.sendFrame(3n, Flags.NB, 2, Buffer.from('x'));
+  peer.sendFrame(5n, Flags.NB, 3, Buffer.from('x'));
+  const frames = await peer.waitFrames(2);
+  assert.equal(frames.map((f) => [f.requestId, f.flags, f.cmd]), [[3n, Flags.StreamRst, 7], [5n, 0, 4]]);
+  peer.sendFrame(7n, Flags.NB, 3, Buffer.from('x'));
+  await peer.waitFrames(3);
+  assert.is(peer.frames.length, 3, 'no late reset for id 3');
+  peer.socket.destroy();
+  await server.shutdown({ timeoutMs: 200 });
+});
+
 test('ResetReason codes are stable', () => {
   assert.equal({ ...ResetReason }, { None: 0, UnknownCmd: 1, Shutdown: 3 });
 });
