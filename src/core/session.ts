@@ -190,9 +190,8 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
   }
 
   private untrack(call: Call): void {
+    // The table stays (a client making one call after another would make one per call); emptied, it holds no ring.
     this.calls.remove(call);
-    // Back to the shared empty table: an idle connection keeps nothing of its last request.
-    if (this.calls.size === 0) this.calls = NO_CALLS;
   }
 
   /**

@@ -114,8 +114,13 @@ export class StreamTable<T extends StreamEntry> {
     return ring;
   }
 
-  /** Removes `entry` if it is the one held under its ID. */
+  /** Removes `entry` if it is the one held under its ID; an emptied table lets its ring and maps go. */
   remove(entry: T): void {
+    this.removeEntry(entry);
+    if (this.count === 0 && (this.ring !== null || this.many !== null || this.huge !== null)) this.clear();
+  }
+
+  private removeEntry(entry: T): void {
     if (this.one === entry) {
       this.one = null;
       this.count--;
