@@ -8,6 +8,9 @@ import { QrpcError } from '../../protocol/errors.js';
 import type { ConnectionHandler, SocketOptions, TransportConnection } from '../types.js';
 import { COPY_LIMIT, sharedArena } from './arena.js';
 
+/** Read once: the process object is in dictionary mode, so `process.nextTick` is a slow lookup on every write. */
+const nextTick = process.nextTick;
+
 let dirty: FallbackConnection[] = [];
 /** Bytes queued in one tick after which a connection flushes without waiting for the tick to end. */
 const EARLY_FLUSH_BYTES = Number(process.env.QRPC_EARLY_FLUSH ?? 16384);
@@ -190,7 +193,7 @@ export class FallbackConnection implements TransportConnection {
       dirty.push(this);
       if (!flushScheduled) {
         flushScheduled = true;
-        process.nextTick(flushAll);
+        nextTick(flushAll);
       }
     }
     // A big burst leaves in slices, so the peer starts on the first answers while we produce the rest.

@@ -5,6 +5,9 @@ import type { ConnectionHandler, SocketOptions, TransportConnection } from '../t
 import { CTL_ATTACH, CTL_CLOSE, CTL_END, CTL_PAUSE, CTL_READ_TIMEOUT, CTL_RESUME } from './binding.js';
 import type { NativeLoop } from './loop.js';
 
+/** Read once: the process object is in dictionary mode, so `process.nextTick` is a slow lookup on every write. */
+const nextTick = process.nextTick;
+
 // State bits of NativeConnection.bits (one small integer instead of four boolean fields).
 export const B_CLOSED = 1;
 export const B_WANT_DRAIN = 2;
@@ -162,7 +165,7 @@ export class NativeConnection implements TransportConnection {
 
   /** onClose is never called from inside a caller's own method (like the fallback's 'close' event). */
   closeLater(error: QrpcError | null): void {
-    process.nextTick(() => this.closeNow(error));
+    nextTick(() => this.closeNow(error));
   }
 
   closeNow(error: QrpcError | null): void {

@@ -21,6 +21,9 @@ import {
 import { B_CLOSED, B_DIRTY, B_ENDING, B_WANT_DRAIN, NativeConnection } from './connection.js';
 import { closeError, socketError, systemError } from './errors.js';
 
+/** Read once: the process object is in dictionary mode, so `process.nextTick` is a slow lookup on every write. */
+const nextTick = process.nextTick;
+
 /** Payloads at least this big are handed to native by reference, not copied into the send area (the seam's contract). */
 const COPY_LIMIT = TRANSPORT_COPY_LIMIT;
 /** Encoded bytes after which the send area is flushed without waiting for the end of the tick. */
@@ -185,7 +188,7 @@ export class NativeLoop {
     }
     if (thrown !== null) {
       const { err } = thrown;
-      process.nextTick(() => {
+      nextTick(() => {
         throw err;
       });
     }
@@ -222,7 +225,7 @@ export class NativeLoop {
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushTick);
+      nextTick(this.flushTick);
     }
   }
 
