@@ -6,7 +6,7 @@ import { Session } from '../core/session.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
 import { transport as selectTransport } from '../transport/select.js';
-import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
+import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
 
@@ -21,6 +21,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class Connection {
   private readonly addresses: HostPort[];
   private readonly options: ClientOptions;
+  /** The defaults with the user's socket options applied (merged once, not per dial). */
+  private readonly socketOptions: SocketOptions;
   private readonly logger: Logger;
   private session: Session | null = null;
   private nextAddress = 0;
@@ -34,6 +36,7 @@ export class Connection {
   constructor(addresses: HostPort[], options: ClientOptions) {
     this.addresses = addresses;
     this.options = options;
+    this.socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...socketOptionsFrom(options) };
     this.logger = options.logger ?? silentLogger;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -76,13 +79,7 @@ export class Connection {
     const addr = this.addresses[this.nextAddress];
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
-    const conn = await selectTransport().connect({
-      ...DEFAULT_SOCKET_OPTIONS,
-      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
-      host: addr.host,
-      port: addr.port,
-      ...socketOptionsFrom(o),
-    });
+    const conn = await selectTransport().connect(connectOptions(this.socketOptions, addr.host, addr.port, o.connectTimeoutMs ?? 10_000));
     if (this.userClosed) {
       conn.destroy();
       throw new QrpcError('ERR_CONN_CLOSED', 'closed while connecting');

@@ -138,6 +138,29 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
   receiveBufferSize: 0,
 };
 
+/**
+ * Connect options as one object literal with every field spelled out: built
+ * by spreads, the objects of successive connects came out with different
+ * hidden classes (in-object slack differs once the spread site is optimized),
+ * which made every `options.x` read on the write path megamorphic.
+ */
+export function connectOptions(socket: SocketOptions, host: string, port: number, connectTimeoutMs: number): ConnectOptions {
+  return {
+    maxFrameSize: socket.maxFrameSize,
+    readTimeoutMs: socket.readTimeoutMs,
+    writeTimeoutMs: socket.writeTimeoutMs,
+    stalledPayloadMs: socket.stalledPayloadMs,
+    keepAliveMs: socket.keepAliveMs,
+    noDelay: socket.noDelay,
+    highWaterMark: socket.highWaterMark,
+    sendBufferSize: socket.sendBufferSize,
+    receiveBufferSize: socket.receiveBufferSize,
+    host,
+    port,
+    connectTimeoutMs,
+  };
+}
+
 /** Copies the socket options a user set (undefined ones keep their defaults). */
 export function socketOptionsFrom(o: Partial<SocketOptions>): Partial<SocketOptions> {
   const out: Partial<SocketOptions> = {};

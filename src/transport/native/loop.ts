@@ -160,7 +160,8 @@ export class NativeLoop {
             const p = this.connects.get(id);
             if (p === undefined) break;
             this.connects.delete(id);
-            const conn = new NativeConnection(this, id, { ...p.options }, ev[w + 4] >>> 24, ev[w + 5], ev[w + 6], ev[w + 7]);
+            // The caller's options object is this connection's own (setReadTimeout copies before it writes).
+            const conn = new NativeConnection(this, id, p.options, ev[w + 4] >>> 24, ev[w + 5], ev[w + 6], ev[w + 7]);
             this.addConn(conn);
             p.resolve(conn);
             break;
