@@ -183,7 +183,6 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     return call;
   }
 
-
   private track(call: Call): void {
     if (this.calls === NO_CALLS) this.calls = new StreamTable();
     this.calls.add(call);
@@ -231,7 +230,6 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     });
   }
 
-
   /** Non-blocking request, resolved with the answer's first frame. */
   call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
     const flags = (options.flags ?? 0) | Flags.NB;
@@ -244,7 +242,6 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     }
     return call.frame(options);
   }
-
 
   /** Opens a streamed request: the first frame carries `payload`; the writer sends the rest. */
   streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; writer: StreamWriter; response: Call } {
@@ -390,7 +387,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
       // An answer to one of our calls is found by number and carries the call's own BigInt: none is made per answer.
       const call = this.calls.getByKey(idHigh * TWO_32 + idLow);
       if (call !== undefined) {
-        if (call.deliver({ requestId: call.requestId, flags, cmd, payload }) && call.selfClosed) this.untrack(call);
+        this.answer(call, { requestId: call.requestId, flags, cmd, payload });
         return;
       }
     }
@@ -402,7 +399,6 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     const pending = this.inbound(requestId, flags, cmd, payload);
     if (pending !== undefined) this.chain(() => pending);
   }
-
 
   /** Keeps frames in order behind an asynchronous decode. */
   private chain(step: () => Promise<void> | void): void {
@@ -453,7 +449,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     const key = Number(requestId);
     const call = this.calls.get(requestId, key);
     if (call !== undefined) {
-      if (call.deliver({ requestId, flags, cmd, payload }) && call.selfClosed) this.untrack(call);
+      this.answer(call, { requestId, flags, cmd, payload });
       return;
     }
     const served = this.served.get(requestId, key);
@@ -464,6 +460,11 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
       return;
     }
     this.onNewRequest(requestId, key, flags, cmd, payload);
+  }
+
+  /** A frame of the answer to one of our calls; the call leaves the table once both halves are done. */
+  private answer(call: Call, frame: Frame): void {
+    if (call.deliver(frame) && call.selfClosed) this.untrack(call);
   }
 
   private onPeerReset(requestId: bigint, reason: number): void {
