@@ -64,13 +64,16 @@ function catchCode(fn) {
   return null;
 }
 
-test('writeHeaderView writes the same bytes as writeHeader, for every ID range', async () => {
+test('writeHeaderView and writeHeader write length, 64-bit id, flags and cmd big-endian, for every ID range', async () => {
   const { writeHeaderView } = await import('../../dist/protocol/frame.js');
   for (const id of [0n, 3n, 2n ** 32n - 1n, 2n ** 32n + 5n, BigInt(Number.MAX_SAFE_INTEGER), 2n ** 53n + 1n, (1n << 64n) - 1n]) {
+    // expected bytes built independently: 12 + 300 = 0x138, the id in 16 hex digits, flags 0x8b, cmd masked to 0x234567
+    const want = 'ee'.repeat(7) + '00000138' + id.toString(16).padStart(16, '0') + '8b' + '234567' + 'ee'.repeat(17);
     const a = Buffer.alloc(40, 0xee), b = Buffer.alloc(40, 0xee);
     writeHeader(a, 7, 300, id, 0x8b, 0x1234567);
     writeHeaderView(new DataView(b.buffer, b.byteOffset, b.length), 7, 300, id, 0x8b, 0x1234567);
-    assert.is(b.toString('hex'), a.toString('hex'), `id ${id}`);
+    assert.is(a.toString('hex'), want, `writeHeader id ${id}`);
+    assert.is(b.toString('hex'), want, `writeHeaderView id ${id}`);
   }
 });
 
