@@ -51,7 +51,7 @@ export class Call {
   private cleanup: (() => void) | null = null;
   private readonly owner: CallOwner;
 
-  constructor(owner: CallOwner, requestId: bigint, key: number = Number(requestId)) {
+  constructor(owner: CallOwner, requestId: bigint, key: number) {
     this.owner = owner;
     this.requestId = requestId;
     this.key = key;

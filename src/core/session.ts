@@ -383,20 +383,23 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
       this.fail(new QrpcError('ERR_RATE_LIMIT', `more than ${this.options.maxInboundFramesPerSecond} frames per second`));
       return;
     }
-    if (this.ordered === null && (flags & (Flags.StreamRst | Flags.Push | Flags.Codec)) === 0 && idHigh < KEY_HIGH_LIMIT) {
+    // Number(requestId) from the halves, without a BigInt (exact below 2^53; -1 marks a larger id).
+    const key = idHigh < KEY_HIGH_LIMIT ? idHigh * TWO_32 + idLow : -1;
+    if (this.ordered === null && (flags & (Flags.StreamRst | Flags.Push | Flags.Codec)) === 0 && key >= 0) {
       // An answer to one of our calls is found by number and carries the call's own BigInt: none is made per answer.
-      const call = this.calls.getByKey(idHigh * TWO_32 + idLow);
+      const call = this.calls.getByKey(key);
       if (call !== undefined) {
         this.answer(call, { requestId: call.requestId, flags, cmd, payload });
         return;
       }
     }
     const requestId = requestIdOf(idHigh, idLow);
+    const exactKey = key >= 0 ? key : Number(requestId);
     if (this.ordered !== null) {
-      this.chain(() => this.inbound(requestId, flags, cmd, payload));
+      this.chain(() => this.inbound(requestId, exactKey, flags, cmd, payload));
       return;
     }
-    const pending = this.inbound(requestId, flags, cmd, payload);
+    const pending = this.inbound(requestId, exactKey, flags, cmd, payload);
     if (pending !== undefined) this.chain(() => pending);
   }
 
@@ -410,7 +413,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
   }
 
   /** Decodes (Codec flag) then routes; returns a promise only when the codec is asynchronous. */
-  private inbound(requestId: bigint, flags: number, cmd: number, payload: Buffer): Promise<void> | void {
+  private inbound(requestId: bigint, key: number, flags: number, cmd: number, payload: Buffer): Promise<void> | void {
     if (this.isClosed) return;
     if ((flags & Flags.Codec) !== 0 && payload.length > 0) {
       const codec = this.options.codec;
@@ -427,26 +430,25 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
       }
       if (decoded instanceof Promise) {
         return decoded.then(
-          (buf) => this.route(requestId, flags, cmd, buf),
+          (buf) => this.route(requestId, key, flags, cmd, buf),
           (err) => this.fail(new QrpcError('ERR_CODEC', `frame ${requestId} could not be decoded`, { cause: err })),
         );
       }
       payload = decoded;
     }
-    this.route(requestId, flags, cmd, payload);
+    this.route(requestId, key, flags, cmd, payload);
   }
 
-  private route(requestId: bigint, flags: number, cmd: number, payload: Buffer): void {
+  private route(requestId: bigint, key: number, flags: number, cmd: number, payload: Buffer): void {
     if (this.isClosed) return;
     if (flags & Flags.StreamRst) {
-      this.onPeerReset(requestId, cmd);
+      this.onPeerReset(requestId, key, cmd);
       return;
     }
     if (flags & Flags.Push) {
       this.onPushFrame({ requestId, flags, cmd, payload });
       return;
     }
-    const key = Number(requestId);
     const call = this.calls.get(requestId, key);
     if (call !== undefined) {
       this.answer(call, { requestId, flags, cmd, payload });
@@ -467,8 +469,8 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
     if (call.deliver(frame) && call.selfClosed) this.untrack(call);
   }
 
-  private onPeerReset(requestId: bigint, reason: number): void {
-    const served = this.findServed(requestId, Number(requestId));
+  private onPeerReset(requestId: bigint, key: number, reason: number): void {
+    const served = this.findServed(requestId, key);
     if (served !== undefined) {
       served.selfClosed = true;
       served.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
@@ -481,7 +483,7 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
       queued.cancel(new QrpcError('ERR_STREAM_RESET', `request ${requestId} was reset by the peer`, { reason }));
       return;
     }
-    const call = this.calls.get(requestId);
+    const call = this.calls.get(requestId, key);
     if (call !== undefined) {
       // Go's client leaves the caller waiting here; ours fails the pending answer.
       call.selfClosed = true;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServeMux, Flags, connect } from '../../dist/index.js';
-import { withServerAndClient, rawServer, rejection, RawPeer, startServer } from '../helpers.mjs';
+import { withServerAndClient, rawServer, rejection, RawPeer, startServer, until } from '../helpers.mjs';
 
 /** cmd 5 as in the Go demo server: "first " + payload, then "cont " + each continuation, the last with StreamEnd. */
 function streamMux(seen = []) {
@@ -116,6 +116,37 @@ test('the server reads an id again after its stream fully closed', async () => {
   peer.sendFrame(11, Flags.Stream | Flags.StreamEnd, 1, Buffer.from('c'));
   const frames = await peer.waitFrames(2);
   assert.equal(frames.map((f) => f.payload.toString()), ['a+b', 'c']);
+  peer.destroy();
+  await server.shutdown({ timeoutMs: 200 });
+});
+
+test('streams from a raw peer under ids in every range (below 2^32, up to 2^53, above) get their continuations and resets', async () => {
+  const mux = new ServeMux();
+  const seen = new Map();
+  mux.handle(5, async (w, req) => {
+    const parts = [req.payload.toString()];
+    const entry = { parts, reset: null };
+    seen.set(req.requestId, entry);
+    try {
+      for await (const f of req.frames()) parts.push(f.payload.toString());
+      await w.startWrite(req.requestId, 6, 0).writeBytes(parts.join('+')).endWrite();
+    } catch (err) {
+      entry.reset = err.code;
+    }
+  });
+  const { server, port } = await startServer(mux);
+  const peer = await RawPeer.connect(port);
+  // 3 and 2^32 + 3 share their low half; 2^53 + 1 and 2^53 + 2 round to one double
+  const ids = [3n, 0x100000003n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 53n + 2n, 0xfffffffffffffffen];
+  for (const id of ids) peer.sendFrame(id, Flags.Stream, 5, Buffer.from('a'));
+  for (const id of ids) peer.sendFrame(id, Flags.Stream, 5, Buffer.from('b'));
+  // every id but the last ends its stream; the last is reset by the peer
+  for (const id of ids.slice(0, -1)) peer.sendFrame(id, Flags.Stream | Flags.StreamEnd, 5, Buffer.from('c'));
+  peer.sendFrame(ids[ids.length - 1], Flags.StreamRst, 0);
+  const answers = await peer.waitFrames(ids.length - 1);
+  assert.equal(answers.map((f) => [f.requestId, f.payload.toString()]).sort(), ids.slice(0, -1).map((id) => [id, 'a+b+c']).sort());
+  await until(() => seen.get(ids[ids.length - 1])?.reset !== null, 'the reset stream is cancelled');
+  assert.is(seen.get(ids[ids.length - 1]).reset, 'ERR_STREAM_RESET');
   peer.destroy();
   await server.shutdown({ timeoutMs: 200 });
 });
