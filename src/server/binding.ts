@@ -1,5 +1,5 @@
 import { QrpcError } from '../protocol/errors.js';
-import { toHandlerSource, type HandlerSource } from '../core/mux.js';
+import { toHandlerSource } from '../core/mux.js';
 import { RateLimitedRunner } from '../core/rate.js';
 import type { Logger } from '../core/logger.js';
 import type { ListenOptions, Transport, TransportConnection, TransportListener } from '../transport/types.js';
@@ -18,7 +18,6 @@ export class Binding {
   readonly connections = new Set<ConnectionInfo>();
   readonly stats = { accepted: 0, rejected: 0, kicked: 0, unknownCmds: 0 };
   private readonly ids = new Map<string, ConnectionInfo>();
-  private readonly handler: HandlerSource;
   private readonly closer: RateLimitedRunner;
   private readonly logger: Logger;
   private readonly sessionOptions: SessionOptions;
@@ -33,7 +32,6 @@ export class Binding {
     this.logger = logger;
     const handler = toHandlerSource(options.handler);
     if (handler === null) throw new QrpcError('ERR_INVALID_ARG', `binding ${index} has no handler`);
-    this.handler = handler;
     this.closer = new RateLimitedRunner(options.maxCloseRate ?? 0);
     // One options object (and one pair of closures) for all connections of the binding: ~230 bytes less per idle connection.
     const onPush = options.onPush;
