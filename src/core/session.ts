@@ -4,7 +4,7 @@ import { assertCmd } from '../protocol/cmd.js';
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone, isNonBlock } from '../protocol/flags.js';
 import { MAX_REQUEST_ID, requestIdOf, toPayload, type Frame, type PayloadInput } from '../protocol/frame.js';
-import type { ConnectionHandler, TransportConnection } from '../transport/types.js';
+import { WRITE_CLOSED, WRITE_QUEUED, type ConnectionHandler, type TransportConnection } from '../transport/types.js';
 import { Call, NO_WAIT_OPTIONS, type CallOwner, type WaitOptions } from './call.js';
 import type { Codec } from './codec.js';
 import type { Logger } from './logger.js';
@@ -354,7 +354,9 @@ export class Session extends SessionState implements ConnectionHandler, CallOwne
 
   private write(requestId: bigint, flags: number, cmd: number, payload: Buffer): Promise<void> {
     if (this.isClosed) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
-    if (this.transport.writeFrame(requestId, flags, cmd, payload)) return RESOLVED;
+    const result = this.transport.writeFrame(requestId, flags, cmd, payload);
+    if (result === WRITE_QUEUED) return RESOLVED;
+    if (result === WRITE_CLOSED) return quietReject(new QrpcError('ERR_CONN_CLOSED', 'the connection is closing: nothing more is sent', { cause: this.closeError ?? undefined }));
     return this.whenDrained();
   }
 

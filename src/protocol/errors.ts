@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'ERR_CONNECT'
   | 'ERR_BACKEND'
   | 'ERR_HANDLER'
+  | 'ERR_NO_MEMORY'
   | 'ERR_SOCKET';
 
 export class QrpcError extends Error {
@@ -52,5 +53,10 @@ export const ResetReason = {
   /** No handler registered for the routing cmd (our [better] reply to unknown cmds). */
   UnknownCmd: 0x0001,
   /** The server is shutting down: the request arrived during the drain, or its handler outlived the deadline. */
+  /**
+   * Connection-level notice (a reset of request id 0, which no request uses):
+   * this connection was kicked by a newer one with the same id; it closes next.
+   */
+  Kicked: 0x0002,
   Shutdown: 0x0003,
 } as const;

@@ -83,14 +83,16 @@ export interface TransportConnection {
    */
   attach(handler: ConnectionHandler): void;
   /**
-   * Queues one frame (header encoded here); flushed once per tick. false =
-   * above high-water mark. A payload shorter than TRANSPORT_COPY_LIMIT is
-   * copied before this returns (callers may reuse its memory); a longer one is
-   * referenced until written and must not change.
+   * Queues one frame (header encoded here); flushed once per tick. Returns
+   * WRITE_QUEUED (below the high-water mark), WRITE_FULL (queued, but above
+   * the mark: onDrain() follows once below it) or WRITE_CLOSED (nothing was
+   * queued: the connection is closed, or end() was called). A payload shorter
+   * than TRANSPORT_COPY_LIMIT is copied before this returns (callers may reuse
+   * its memory); a longer one is referenced until written and must not change.
    */
-  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): boolean;
-  /** Queues bytes that already are one or more encoded frames. */
-  writeRaw(bytes: Buffer): boolean;
+  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult;
+  /** Queues bytes that already are one or more encoded frames; results as writeFrame. */
+  writeRaw(bytes: Buffer): WriteResult;
   /** Stop / restart reading (throttle, or the core's own inbound backpressure). */
   pause(): void;
   resume(): void;
@@ -122,6 +124,12 @@ export interface Transport {
   /** Queues one encoded frame (or frames) to every open connection; returns how many took it. */
   broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number;
 }
+
+/** writeFrame / writeRaw results: the core tells "wait for drain" from "will never be sent". */
+export const WRITE_QUEUED = 0;
+export const WRITE_FULL = 1;
+export const WRITE_CLOSED = 2;
+export type WriteResult = typeof WRITE_QUEUED | typeof WRITE_FULL | typeof WRITE_CLOSED;
 
 /** Payloads below this size are copied by writeFrame; larger ones are passed by reference (zero copy). */
 export const TRANSPORT_COPY_LIMIT = 16 * 1024;

@@ -136,7 +136,7 @@ test('a synchronous handler resetting its own request: the reset is sent once, t
 });
 
 test('ResetReason codes are stable', () => {
-  assert.equal({ ...ResetReason }, { None: 0, UnknownCmd: 1, Shutdown: 3 });
+  assert.equal({ ...ResetReason }, { None: 0, UnknownCmd: 1, Kicked: 2, Shutdown: 3 });
 });
 
 test.run();

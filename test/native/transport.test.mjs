@@ -108,7 +108,7 @@ if (t) {
     await s.listener.close();
   });
 
-  test('backpressure: writeFrame returns false above highWaterMark, onDrain follows', async () => {
+  test('backpressure: writeFrame returns WRITE_FULL above highWaterMark, onDrain follows', async () => {
     let serverConn;
     const srec = recorder();
     const s = await listen(t, {}, (conn) => {
@@ -120,12 +120,12 @@ if (t) {
     const rec = attachRec(c);
     const payload = Buffer.alloc(8192, 1);
     let writes = 0;
-    while (c.writeFrame(1n, 0, 1, payload)) writes++;
+    while (c.writeFrame(1n, 0, 1, payload) === 0) writes++;
     assert.ok(c.needDrain, 'needDrain after false');
     // keep writing until native (not just this tick) holds more than the high-water mark
     for (let round = 0; round < 200 && rec.drains === 0; round++) {
       await tick();
-      if (!c.needDrain) while (c.writeFrame(1n, 0, 1, payload)) writes++;
+      if (!c.needDrain) while (c.writeFrame(1n, 0, 1, payload) === 0) writes++;
     }
     await tick();
     assert.ok(c.needDrain || rec.drains > 0);

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { FrameParser } from '../../protocol/parser.js';
 import { HEADER_SIZE, writeHeader, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
-import type { ConnectionHandler, SocketOptions, TransportConnection } from '../types.js';
+import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../types.js';
 import { COPY_LIMIT, sharedArena } from './arena.js';
 
 /** Read once: the process object is in dictionary mode, so `process.nextTick` is a slow lookup on every write. */
@@ -51,6 +51,8 @@ function onSocketTimeout(this: OwnedSocket): void {
 /** One net.Socket: batch parser in, arena-corked writes out (one flush per tick). */
 export class FallbackConnection implements TransportConnection {
   closed = false;
+  /** end() was called: nothing more is queued, what is queued leaves, then the socket closes. */
+  private ending = false;
 
   private readonly socket: Socket;
   private readonly parser: FrameParser;
@@ -139,8 +141,8 @@ export class FallbackConnection implements TransportConnection {
     if (!this.closed) this.socket.resume();
   }
 
-  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): boolean {
-    if (this.closed) return false;
+  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
+    if (this.closed || this.ending) return WRITE_CLOSED;
     const len = payload.length;
     if (len >= COPY_LIMIT) {
       const header = Buffer.allocUnsafe(HEADER_SIZE);
@@ -165,8 +167,8 @@ export class FallbackConnection implements TransportConnection {
     return this.queued(HEADER_SIZE + len);
   }
 
-  writeRaw(bytes: Buffer): boolean {
-    if (this.closed) return false;
+  writeRaw(bytes: Buffer): WriteResult {
+    if (this.closed || this.ending) return WRITE_CLOSED;
     this.closeRange();
     this.pending.push(bytes);
     return this.queued(bytes.length);
@@ -176,17 +178,17 @@ export class FallbackConnection implements TransportConnection {
    * Broadcast path: with nothing queued this tick the bytes go to the socket
    * at once (order is kept, and the tick's flush has nothing to do for us).
    */
-  writeShared(bytes: Buffer): boolean {
-    if (this.closed) return false;
+  writeShared(bytes: Buffer): WriteResult {
+    if (this.closed || this.ending) return WRITE_CLOSED;
     if (this.dirty) return this.writeRaw(bytes);
     if (!this.socket.write(bytes)) {
       this.awaitDrain();
-      return false;
+      return WRITE_FULL;
     }
-    return true;
+    return WRITE_QUEUED;
   }
 
-  private queued(bytes: number): boolean {
+  private queued(bytes: number): WriteResult {
     this.queuedBytes += bytes;
     if (!this.dirty) {
       this.dirty = true;
@@ -202,10 +204,10 @@ export class FallbackConnection implements TransportConnection {
     const queuedBytes = this.queuedBytes;
     const hwm = this.options.highWaterMark;
     // The socket's own buffer only matters once this tick's bytes are a sizeable share of the mark.
-    if (queuedBytes * 2 < hwm && !this.wantDrain) return true;
+    if (queuedBytes * 2 < hwm && !this.wantDrain) return WRITE_QUEUED;
     const over = queuedBytes + this.socket.writableLength > hwm;
     if (over) this.wantDrain = true;
-    return !over;
+    return over ? WRITE_FULL : WRITE_QUEUED;
   }
 
   private closeRange(): void {
@@ -311,8 +313,9 @@ export class FallbackConnection implements TransportConnection {
   }
 
   end(): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     this.flush();
+    this.ending = true;
     this.socket.end();
   }
 

@@ -1,7 +1,7 @@
 // Node's process global is an accessor: the module binding skips a getter call per use.
 import process from 'node:process';
 import { QrpcError } from '../../protocol/errors.js';
-import type { ConnectionHandler, SocketOptions, TransportConnection } from '../types.js';
+import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../types.js';
 import { CTL_ATTACH, CTL_CLOSE, CTL_END, CTL_PAUSE, CTL_READ_TIMEOUT, CTL_RESUME } from './binding.js';
 import type { NativeLoop } from './loop.js';
 
@@ -110,21 +110,21 @@ export class NativeConnection implements TransportConnection {
     if (!(this.bits & B_CLOSED)) this.loop.addon.connCtl(this.id, CTL_ATTACH);
   }
 
-  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): boolean {
-    if (this.bits & (B_CLOSED | B_ENDING)) return false;
+  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
+    if (this.bits & (B_CLOSED | B_ENDING)) return WRITE_CLOSED;
     return this.queued(this.loop.writeFrame(this, requestId, flags, cmd, payload));
   }
 
-  writeRaw(bytes: Buffer): boolean {
-    if (this.bits & (B_CLOSED | B_ENDING)) return false;
+  writeRaw(bytes: Buffer): WriteResult {
+    if (this.bits & (B_CLOSED | B_ENDING)) return WRITE_CLOSED;
     return this.queued(this.loop.writeRaw(this, bytes));
   }
 
-  private queued(bytes: number): boolean {
+  private queued(bytes: number): WriteResult {
     this.pendingBytes += bytes;
     const over = this.pendingBytes + this.nativeQueued > this.options.highWaterMark;
     if (over) this.bits |= B_WANT_DRAIN;
-    return !over;
+    return over ? WRITE_FULL : WRITE_QUEUED;
   }
 
   pause(): void {
