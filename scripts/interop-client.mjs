@@ -105,7 +105,7 @@ const scenarios = {
   },
 
   async 'client-push'({ conn }) {
-    expectEqual([conn.push(0, 'p0'), conn.push(0, 'p1'), conn.push(0, 'p2')], [3n, 5n, 7n], 'push ids');
+    expectEqual(await Promise.all([conn.push(0, 'p0'), conn.push(0, 'p1'), conn.push(0, 'p2')]), [3n, 5n, 7n], 'push ids');
     const { requestId, response } = conn.request(10, 0);
     expectEqual(requestId, 9n, 'request id after three pushes');
     expectEqual(fields(await response.frame()), [9n, 0, REPLY, '3'], 'pushes counted by the server');

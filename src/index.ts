@@ -1,11 +1,10 @@
 export * from './protocol/index.js';
-export { ServeMux, type Handler, type Middleware, type HandlerSource } from './core/mux.js';
+export { ServeMux, type Handler, type Middleware, type HandlerSource, type RequestFrame } from './server/mux.js';
 export { FrameWriter, StreamWriter } from './core/writer.js';
-export { RequestFrame } from './core/request.js';
 export type { Call as Response, WaitOptions } from './core/call.js';
-export { Session } from './core/session.js';
+export type { StreamOptions } from './core/session.js';
 export { deflateRawCodec, type Codec } from './core/codec.js';
-export { silentLogger, type Logger } from './core/logger.js';
+export { silentLogger, stderrLogger, type Logger } from './core/logger.js';
 export { Server } from './server/server.js';
 export { ConnectionInfo } from './server/connection-info.js';
 export type { BindingOptions, ServerOptions } from './server/options.js';

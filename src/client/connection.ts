@@ -1,8 +1,9 @@
 import { QrpcError } from '../protocol/errors.js';
 import type { Frame, PayloadInput } from '../protocol/frame.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { stderrLogger, type Logger } from '../core/logger.js';
 import { toHandlerSource } from '../core/mux.js';
-import { Session } from '../core/session.js';
+import { Session, type StreamOptions } from '../core/session.js';
+import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
 import { transport as selectTransport } from '../transport/select.js';
@@ -24,10 +25,10 @@ export class Connection {
   /** The defaults with the user's socket options applied (merged once, not per dial). */
   private readonly socketOptions: SocketOptions;
   private readonly logger: Logger;
-  private session: Session | null = null;
+  private session: Session<Connection> | null = null;
   private nextAddress = 0;
   private userClosed = false;
-  private waiters: Array<{ resolve: (s: Session) => void; reject: (e: Error) => void }> = [];
+  private waiters: Array<{ resolve: (s: Session<Connection>) => void; reject: (e: Error) => void }> = [];
   private resolveClosed!: () => void;
   /** Settles once the connection is closed for good (after close(), or the one socket closed without reconnect). */
   readonly closed: Promise<void>;
@@ -37,7 +38,7 @@ export class Connection {
     this.addresses = addresses;
     this.options = options;
     this.socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...socketOptionsFrom(options) };
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? stderrLogger;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -84,19 +85,23 @@ export class Connection {
       conn.destroy();
       throw new QrpcError('ERR_CONN_CLOSED', 'closed while connecting');
     }
-    const session = new Session(conn, {
+    const session = new Session<Connection>(conn, {
       role: 'client',
       handler: toHandlerSource(o.handler),
       codec: o.codec ?? null,
       logger: this.logger,
-      onPush: o.onPush ? (frame) => o.onPush!(frame, this) : null,
+      onPush: o.onPush ?? null,
+      hooks: null,
+      maxFrameSize: this.socketOptions.maxFrameSize,
+      queueLimit: this.socketOptions.highWaterMark,
       unknownCmd: 'reset',
       maxInboundFramesPerSecond: 0,
       maxInflightNonBlocking: 0,
       nextPushId: null,
     });
+    session.publicConnection = this;
     this.session = session;
-    session.onClose((error) => this.onSessionClosed(session, error));
+    session.whenClosed((error) => this.onSessionClosed(session, error));
     session.start();
     for (const w of this.waiters.splice(0)) w.resolve(session);
     if (o.onConnect) {
@@ -108,7 +113,7 @@ export class Connection {
     }
   }
 
-  private onSessionClosed(session: Session, error: QrpcError | null): void {
+  private onSessionClosed(session: Session<Connection>, error: QrpcError | null): void {
     if (this.options.onDisconnect) {
       try {
         this.options.onDisconnect(this, error);
@@ -117,7 +122,8 @@ export class Connection {
       }
     }
     if (this.session !== session) return;
-    if (this.reconnecting) {
+    // Kicked: another login took this identity; reconnecting would kick it back in turn.
+    if (this.reconnecting && error?.code !== 'ERR_KICKED') {
       void this.reconnectLoop();
       return;
     }
@@ -151,14 +157,18 @@ export class Connection {
   }
 
   /** The live session, or ERR_NOT_CONNECTED / ERR_CONN_CLOSED. */
-  private current(): Session {
+  private current(): Session<Connection> {
     const s = this.session;
-    if (s !== null && !s.isClosed) return s;
-    if (this.userClosed || !this.options.reconnect) throw new QrpcError('ERR_CONN_CLOSED', 'the connection is closed', { cause: s?.closeReason ?? undefined });
+    if (s !== null && !s.isClosing) return s;
+    if (this.userClosed || !this.options.reconnect || s?.closeReason?.code === 'ERR_KICKED') {
+      throw new QrpcError('ERR_CONN_CLOSED', s?.closeReason ? `the connection is closed: ${s.closeReason.message}` : 'the connection is closed', { cause: s?.closeReason ?? undefined });
+    }
     throw new QrpcError('ERR_NOT_CONNECTED', 'not connected (reconnecting)');
   }
 
-  /** Go's Request: one frame; `response` is null for a push. */
+  /** Go's Request: one frame; `response` is null for a push (Flags.Push). */
+  request(cmd: number, flags: typeof Flags.Push, payload?: PayloadInput): { requestId: bigint; response: null };
+  request(cmd: number, flags?: number, payload?: PayloadInput): { requestId: bigint; response: Call };
   request(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; response: Call | null } {
     return this.current().request(cmd, flags, payload);
   }
@@ -166,7 +176,7 @@ export class Connection {
   /** Non-blocking request resolved with the first frame of the answer. */
   call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
     const s = this.session;
-    if (s !== null && !s.isClosed) return s.call(cmd, payload, options);
+    if (s !== null && !s.isClosing) return s.call(cmd, payload, options);
     if (this.options.whileDisconnected === 'wait' && this.reconnecting) {
       return this.nextSession(options).then((session) => session.call(cmd, payload, options));
     }
@@ -178,7 +188,7 @@ export class Connection {
     return s!.call(cmd, payload, options);
   }
 
-  private nextSession(options: WaitOptions): Promise<Session> {
+  private nextSession(options: WaitOptions): Promise<Session<Connection>> {
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject };
       this.waiters.push(waiter);
@@ -200,13 +210,32 @@ export class Connection {
     });
   }
 
-  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; writer: StreamWriter; response: Call } {
-    return this.current().streamRequest(cmd, flags, payload);
+  /** Opens a streamed request; `signal` / `timeoutMs` cover the whole exchange. */
+  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): { requestId: bigint; writer: StreamWriter; response: Call } {
+    return this.current().streamRequest(cmd, flags, payload, options);
   }
 
-  /** Client → server push (no answer). Returns its ID. */
-  push(cmd: number, payload?: PayloadInput, flags: number = 0): bigint {
-    return this.current().push(cmd, payload, flags);
+  /** Client → server push (no answer); resolves with its ID once queued (rejects, never unhandled, when it cannot be sent). */
+  push(cmd: number, payload?: PayloadInput, flags: number = 0): Promise<bigint> {
+    let s: Session<Connection>;
+    try {
+      s = this.current();
+    } catch (err) {
+      const p = Promise.reject(err);
+      p.catch(() => {});
+      return p;
+    }
+    return s.push(cmd, payload, flags);
+  }
+
+  /** Calls and streams open on the current socket (both directions); 0 when idle or disconnected. */
+  get openStreams(): number {
+    return this.session?.openStreams ?? 0;
+  }
+
+  /** Why the last socket closed (null while open or after an orderly close). */
+  get closeReason(): QrpcError | null {
+    return this.session?.closeReason ?? null;
   }
 
   /** Resets a request (ours or the server's call to us) with a reason code. */

@@ -14,8 +14,8 @@ export interface ReconnectOptions {
 
 /** Client connection options (Go's ConnectionConfig). Durations in ms; 0 disables. */
 export interface ClientOptions {
-  /** Handles requests the server sends to this client (even IDs, non-blocking). */
-  handler?: HandlerSource | Handler;
+  /** Handles requests the server sends to this client (even IDs, non-blocking); `req.connection` is this Connection. */
+  handler?: HandlerSource<any> | Handler<any>;
   /** Pushes from the server. */
   onPush?: (frame: Frame, conn: Connection) => void;
   codec?: Codec;

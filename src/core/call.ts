@@ -1,7 +1,8 @@
 import type { Frame } from '../protocol/frame.js';
 import { isDone } from '../protocol/flags.js';
 import { QrpcError } from '../protocol/errors.js';
-import { FrameQueue } from './frame-queue.js';
+import { FrameQueue, type QueuePressure } from './frame-queue.js';
+import { PEER_CLOSED, SELF_CLOSED, RECEIVE, RECEIVE_DONE, RESET, step } from './stream-state.js';
 
 // One shared executor instead of a closure per call (Promise.withResolvers arrives after Node 20).
 let capturedResolve: ((f: Frame) => void) | null = null;
@@ -12,34 +13,38 @@ function captureResolvers(resolve: (f: Frame) => void, reject: (e: Error) => voi
 }
 
 export interface WaitOptions {
+  /** Aborting fails the call with ERR_ABORTED and resets the request on the wire (the peer's handler is cancelled). */
   signal?: AbortSignal;
+  /** The whole answer (every frame of a streamed one) must arrive within this; else ERR_TIMEOUT and a reset. */
   timeoutMs?: number;
 }
 
 /** Shared default for calls without options (no object per call). */
 export const NO_WAIT_OPTIONS: Readonly<WaitOptions & { flags?: number }> = Object.freeze({});
 
-/** The connection a call belongs to: it sends the reset when the caller gives up. */
-export interface CallOwner {
+/** The connection a call belongs to: it sends the reset when the caller gives up, and bounds buffered answers. */
+export interface CallOwner extends QueuePressure {
   abortCall(call: Call, error: QrpcError): void;
+  /** Bytes of a streamed answer buffered unread before the connection stops reading. */
+  readonly queueLimit: number;
 }
 
-function abortedError(signal: AbortSignal): QrpcError {
+export function abortedError(signal: AbortSignal): QrpcError {
   return new QrpcError('ERR_ABORTED', 'the request was aborted', { cause: signal.reason });
 }
 
 /**
- * A request this side sent, from the first frame to the peer's done frame.
- * Holds both halves of the ID's stream state and the caller's view of the answer.
+ * A request this side sent, from the first frame to the peer's done frame
+ * (exported as the type `Response`). Holds the ID's stream state and the
+ * caller's view of the answer: the first frame as a promise, the rest as an
+ * async sequence.
  */
 export class Call {
   readonly requestId: bigint;
-  /** Number(requestId), for the stream table. */
+  /** @internal Number(requestId), for the stream table. */
   readonly key: number;
-  /** We sent our done frame (or a reset). */
-  selfClosed = false;
-  /** The peer sent its done frame (or a reset), or the connection closed. */
-  peerClosed = false;
+  /** @internal stream-state.ts bits; changed only through step(). */
+  state = 0;
   private first: Frame | null = null;
   private error: QrpcError | null = null;
   private resolveFirst: ((f: Frame) => void) | null = null;
@@ -47,10 +52,21 @@ export class Call {
   private promise: Promise<Frame> | null = null;
   /** Frames after the first of a streamed answer; created when the first frame says more will come. */
   private rest: FrameQueue | null = null;
-  /** Runs when the caller's wait ends (timers, abort listeners). */
+  /** Runs when the whole answer is in, or failed (timers, abort listeners). */
   private cleanup: (() => void) | null = null;
   private readonly owner: CallOwner;
 
+  /** @internal this side sent its done frame or a reset */
+  get selfClosed(): boolean {
+    return (this.state & SELF_CLOSED) !== 0;
+  }
+
+  /** @internal the peer's done frame or a reset arrived, or the connection closed */
+  get peerClosed(): boolean {
+    return (this.state & PEER_CLOSED) !== 0;
+  }
+
+  /** @internal */
   constructor(owner: CallOwner, requestId: bigint, key: number) {
     this.owner = owner;
     this.requestId = requestId;
@@ -59,16 +75,17 @@ export class Call {
 
   /**
    * The first frame of the answer. With `signal` or `timeoutMs`, giving up
-   * fails it with ERR_ABORTED / ERR_TIMEOUT and sends the peer a reset so
-   * its handler is cancelled too.
+   * (before the whole answer is in) fails it with ERR_ABORTED / ERR_TIMEOUT
+   * and sends the peer a reset so its handler is cancelled too.
    */
   frame(options: WaitOptions = NO_WAIT_OPTIONS): Promise<Frame> {
-    const { signal, timeoutMs } = options;
-    if (this.first === null && this.error === null && (signal || timeoutMs)) this.watch(signal, timeoutMs);
+    if (options.signal !== undefined || options.timeoutMs) this.watch(options.signal, options.timeoutMs);
     return this.firstFrame();
   }
 
-  private watch(signal: AbortSignal | undefined, timeoutMs: number | undefined): void {
+  /** @internal Starts watching a signal / deadline for the rest of the answer. */
+  watch(signal: AbortSignal | undefined, timeoutMs: number | undefined): void {
+    if (this.state & PEER_CLOSED) return;
     if (signal?.aborted) {
       this.owner.abortCall(this, abortedError(signal));
       return;
@@ -76,7 +93,7 @@ export class Call {
     const onAbort = () => this.owner.abortCall(this, abortedError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer = timeoutMs
-      ? setTimeout(() => this.owner.abortCall(this, new QrpcError('ERR_TIMEOUT', `no answer to request ${this.requestId} within ${timeoutMs} ms`)), timeoutMs)
+      ? setTimeout(() => this.owner.abortCall(this, new QrpcError('ERR_TIMEOUT', `no complete answer to request ${this.requestId} within ${timeoutMs} ms`)), timeoutMs)
       : null;
     const previous = this.cleanup;
     this.cleanup = () => {
@@ -86,13 +103,15 @@ export class Call {
     };
   }
 
-  /** Delivers one frame of the answer; returns true once the peer's half is done. */
+  /** @internal Delivers one frame of the answer; returns true once the peer's half is done. */
   deliver(frame: Frame): boolean {
     const done = isDone(frame.flags);
+    const next = step(this.state, done ? RECEIVE_DONE : RECEIVE);
+    if (next < 0) return true; // after the peer's done frame: nothing more belongs to this answer
+    this.state = next;
     if (this.first === null) {
       this.first = frame;
-      if (!done) this.rest = new FrameQueue();
-      this.runCleanup();
+      if (!done) this.rest = new FrameQueue(this.owner.queueLimit, this.owner);
       const resolve = this.resolveFirst;
       if (resolve !== null) {
         this.resolveFirst = this.rejectFirst = null;
@@ -102,19 +121,19 @@ export class Call {
       this.rest?.push(frame);
     }
     if (done) {
-      this.peerClosed = true;
+      this.runCleanup();
       this.rest?.end();
     }
     return done;
   }
 
-  /** Fails whatever the caller still waits for (reset, close, timeout, abort). */
+  /** @internal Fails whatever the caller still waits for (reset, close, timeout, abort): both halves end. */
   fail(error: QrpcError): void {
-    this.peerClosed = true;
+    this.state = step(this.state, RESET);
+    this.runCleanup();
     if (this.first === null) {
       if (this.error !== null) return;
       this.error = error;
-      this.runCleanup();
       const reject = this.rejectFirst;
       if (reject !== null) {
         this.resolveFirst = this.rejectFirst = null;
@@ -145,10 +164,21 @@ export class Call {
     return this.promise;
   }
 
-  /** Every frame of the answer in order, the first included; ends after the done frame. */
-  async *frames(options: WaitOptions = {}): AsyncGenerator<Frame> {
-    const first = await this.frame(options);
-    yield first;
-    if (this.rest !== null) yield* this.rest;
+  /**
+   * Every frame of the answer in order, the first included; ends after the
+   * done frame. Leaving the loop early (break, throw) resets the request
+   * and stops tracking it.
+   */
+  async *frames(options: WaitOptions = NO_WAIT_OPTIONS): AsyncGenerator<Frame> {
+    let complete = false;
+    try {
+      yield await this.frame(options);
+      if (this.rest !== null) yield* this.rest;
+      complete = true;
+    } finally {
+      if (!complete && !(this.state & PEER_CLOSED)) {
+        this.owner.abortCall(this, new QrpcError('ERR_ABORTED', `the caller stopped reading the answer to request ${this.requestId}`));
+      }
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { Frame } from '../protocol/frame.js';
 import { QrpcError } from '../protocol/errors.js';
-import { FrameQueue } from './frame-queue.js';
-import type { Session } from './session.js';
+import { FrameQueue, type QueuePressure } from './frame-queue.js';
+import { PEER_CLOSED, SELF_CLOSED, RECEIVE, RECEIVE_DONE, RESET, step } from './stream-state.js';
 
 const EMPTY_QUEUE_ENDED = (): FrameQueue => {
   const q = new FrameQueue();
@@ -9,38 +9,49 @@ const EMPTY_QUEUE_ENDED = (): FrameQueue => {
   return q;
 };
 
+/** What a request needs of the connection it arrived on. */
+export interface RequestOwner<C> extends QueuePressure {
+  /** The public connection object handlers see (the server's ConnectionInfo, the client's Connection). */
+  readonly publicConnection: C;
+  readonly queueLimit: number;
+  close(): void;
+}
+
 /**
  * A request the peer opened toward us, as the handler sees it (Go's
  * RequestFrame). It is also the record of that ID's stream state on the
  * serving side.
  */
-export class RequestFrame implements Frame {
+export class RequestFrame<C = unknown> implements Frame {
   readonly requestId: bigint;
-  /** Number(requestId), for the stream table. */
+  /** @internal Number(requestId), for the stream table. */
   readonly key: number;
   readonly flags: number;
   readonly cmd: number;
   readonly payload: Buffer;
-  /** The connection it arrived on (server side: the ConnectionInfo). */
-  readonly connection: Session;
-  /** We sent our done frame or a reset. */
-  selfClosed = false;
-  /** The peer's done frame arrived (a non-stream request is done with its first frame), or a reset / close. */
-  peerClosed: boolean;
+  /** @internal stream-state.ts bits; changed only through step(). */
+  state: number;
+  private readonly owner: RequestOwner<C>;
   private controller: AbortController | null = null;
   private cancelReason: QrpcError | null = null;
   private continuation: FrameQueue | null = null;
   private stashMap: Map<unknown, unknown> | null = null;
 
-  constructor(connection: Session, requestId: bigint, key: number, flags: number, cmd: number, payload: Buffer, peerClosed: boolean) {
-    this.connection = connection;
+  /** @internal */
+  constructor(owner: RequestOwner<C>, requestId: bigint, key: number, flags: number, cmd: number, payload: Buffer, peerDone: boolean) {
+    this.owner = owner;
     this.requestId = requestId;
     this.key = key;
     this.flags = flags;
     this.cmd = cmd;
     this.payload = payload;
-    this.peerClosed = peerClosed;
-    if (!peerClosed) this.continuation = new FrameQueue();
+    this.state = peerDone ? PEER_CLOSED : 0;
+    if (!peerDone) this.continuation = new FrameQueue(owner.queueLimit, owner);
+  }
+
+  /** The connection it arrived on (on a server: its ConnectionInfo). */
+  get connection(): C {
+    return this.owner.publicConnection;
   }
 
   /** Aborted when the peer resets this request or the connection closes. */
@@ -52,6 +63,17 @@ export class RequestFrame implements Frame {
     return this.controller.signal;
   }
 
+  /** @internal this side sent its done frame or a reset */
+  get selfClosed(): boolean {
+    return (this.state & SELF_CLOSED) !== 0;
+  }
+
+  /** @internal the peer's done frame or a reset arrived, or the connection closed */
+  get peerClosed(): boolean {
+    return (this.state & PEER_CLOSED) !== 0;
+  }
+
+  /** @internal */
   get cancelled(): boolean {
     return this.cancelReason !== null;
   }
@@ -68,23 +90,23 @@ export class RequestFrame implements Frame {
 
   /** Closes the whole connection (Go's RequestFrame.Close). */
   close(): void {
-    this.connection.close();
+    this.owner.close();
   }
 
   /** @internal a continuation frame of this request's stream */
   pushContinuation(frame: Frame, done: boolean): void {
+    const next = step(this.state, done ? RECEIVE_DONE : RECEIVE);
+    if (next < 0) return;
+    this.state = next;
     this.continuation?.push(frame);
-    if (done) {
-      this.peerClosed = true;
-      this.continuation?.end();
-    }
+    if (done) this.continuation?.end();
   }
 
-  /** @internal reset by the peer, connection closed, or shutdown deadline */
+  /** @internal reset by the peer or locally, connection closed, or shutdown deadline: both halves end */
   cancel(reason: QrpcError): void {
+    this.state = step(this.state, RESET);
     if (this.cancelReason !== null) return;
     this.cancelReason = reason;
-    this.peerClosed = true;
     this.continuation?.fail(reason);
     this.controller?.abort(reason);
   }

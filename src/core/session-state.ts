@@ -5,12 +5,19 @@ import type { RequestQueue } from './request-queue.js';
 // SessionState.bits
 const S_CLOSED = 1;
 const S_BLOCKING_BUSY = 2;
-const S_PAUSED_FOR_BACKLOG = 4;
-const S_DRAINING = 8;
+const S_DRAINING = 4;
+/** close() was called: the transport flushes and closes; nothing new is written. */
+const S_CLOSING = 8;
+/** Why reading is paused (any bit set = paused; the transport is told on the first and the last). */
+export const PAUSE_BACKLOG = 16;
+export const PAUSE_OUTPUT = 32;
+export const PAUSE_THROTTLE = 64;
+export const PAUSE_STREAMS = 128;
+const PAUSE_ANY = PAUSE_BACKLOG | PAUSE_OUTPUT | PAUSE_THROTTLE | PAUSE_STREAMS;
 
 export type DrainWait = { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
 
-/** The rarely used part of a session (blocking queue, async-codec ordering, close waiters, rate counter). */
+/** The rarely used part of a session (blocking queue, codec ordering, close waiters, rate counter). */
 class SessionExtras {
   /** New requests waiting behind a blocking handler. */
   queue: RequestQueue | null = null;
@@ -19,6 +26,11 @@ class SessionExtras {
   /** Set while an asynchronous decode is in progress: later frames wait their turn. */
   ordered: Promise<void> | null = null;
   orderedCount = 0;
+  /** Set while an asynchronous encode is in progress: later writes wait their turn. */
+  outChain: Promise<void> | null = null;
+  outCount = 0;
+  /** Frame queues of streams holding more unread frames than their bound. */
+  pressured = 0;
   drainWait: DrainWait | null = null;
   closeCallbacks: Array<(error: QrpcError | null) => void> | null = null;
   closeError: QrpcError | null = null;
@@ -27,13 +39,12 @@ class SessionExtras {
 
 /**
  * The per-connection state of a Session, laid out for idle connections: every
- * field costs 8 bytes on each of them, so four booleans share one bits field
- * and what most connections never need (blocking queue, async-codec ordering,
- * close waiters, rate counter) lives in an object made on first use. The
- * accessors keep the engine's code reading as plain fields.
+ * field costs 8 bytes on each of them, so the booleans share one bits field
+ * and what most connections never need lives in an object made on first use.
+ * The accessors keep the engine's code reading as plain fields.
  */
 export abstract class SessionState {
-  /** State bits (S_*). */
+  /** State bits (S_*, PAUSE_*). */
   private bits = 0;
   /** Made on first use: an idle connection carries one null here. */
   private extras: SessionExtras | null = null;
@@ -42,43 +53,62 @@ export abstract class SessionState {
     return (this.extras ??= new SessionExtras());
   }
 
-  get isClosed(): boolean {
-    return (this.bits & S_CLOSED) !== 0;
+  private flag(bit: number): boolean {
+    return (this.bits & bit) !== 0;
   }
 
+  private setFlag(bit: number, v: boolean): void {
+    this.bits = v ? this.bits | bit : this.bits & ~bit;
+  }
+
+  get isClosed(): boolean {
+    return this.flag(S_CLOSED);
+  }
   protected set isClosed(v: boolean) {
-    this.bits = v ? this.bits | S_CLOSED : this.bits & ~S_CLOSED;
+    this.setFlag(S_CLOSED, v);
+  }
+
+  /** Closed, or closing (close() called): nothing new is written. */
+  get isClosing(): boolean {
+    return (this.bits & (S_CLOSED | S_CLOSING)) !== 0;
+  }
+  protected markClosing(): void {
+    this.setFlag(S_CLOSING, true);
   }
 
   protected get blockingBusy(): boolean {
-    return (this.bits & S_BLOCKING_BUSY) !== 0;
+    return this.flag(S_BLOCKING_BUSY);
   }
-
   protected set blockingBusy(v: boolean) {
-    this.bits = v ? this.bits | S_BLOCKING_BUSY : this.bits & ~S_BLOCKING_BUSY;
-  }
-
-  protected get pausedForBacklog(): boolean {
-    return (this.bits & S_PAUSED_FOR_BACKLOG) !== 0;
-  }
-
-  protected set pausedForBacklog(v: boolean) {
-    this.bits = v ? this.bits | S_PAUSED_FOR_BACKLOG : this.bits & ~S_PAUSED_FOR_BACKLOG;
+    this.setFlag(S_BLOCKING_BUSY, v);
   }
 
   protected get draining(): boolean {
-    return (this.bits & S_DRAINING) !== 0;
+    return this.flag(S_DRAINING);
+  }
+  protected set draining(v: boolean) {
+    this.setFlag(S_DRAINING, v);
   }
 
-  protected set draining(v: boolean) {
-    this.bits = v ? this.bits | S_DRAINING : this.bits & ~S_DRAINING;
+  protected isPausedFor(reason: number): boolean {
+    return this.flag(reason);
+  }
+
+  /**
+   * Sets or clears one reason to pause reading; returns +1 when reading must
+   * stop now, -1 when it may resume, 0 when nothing changes.
+   */
+  protected changePause(reason: number, on: boolean): number {
+    const before = (this.bits & PAUSE_ANY) !== 0;
+    this.setFlag(reason, on);
+    const after = (this.bits & PAUSE_ANY) !== 0;
+    return before === after ? 0 : after ? 1 : -1;
   }
 
   protected get queue(): RequestQueue | null {
     const x = this.extras;
     return x === null ? null : x.queue;
   }
-
   protected set queue(v: RequestQueue | null) {
     if (this.extras !== null || v !== null) this.more().queue = v;
   }
@@ -87,7 +117,6 @@ export abstract class SessionState {
     const x = this.extras;
     return x === null ? null : x.idleWaiters;
   }
-
   protected set idleWaiters(v: Array<() => void> | null) {
     if (this.extras !== null || v !== null) this.more().idleWaiters = v;
   }
@@ -97,33 +126,20 @@ export abstract class SessionState {
     return x === null ? null : x.fps;
   }
 
-  protected set fps(v: PerSecondCounter | null) {
-    if (this.extras !== null || v !== null) this.more().fps = v;
-  }
-
   protected get ordered(): Promise<void> | null {
     const x = this.extras;
     return x === null ? null : x.ordered;
   }
 
-  protected set ordered(v: Promise<void> | null) {
-    if (this.extras !== null || v !== null) this.more().ordered = v;
-  }
-
-  protected get orderedCount(): number {
+  protected get outChain(): Promise<void> | null {
     const x = this.extras;
-    return x === null ? 0 : x.orderedCount;
-  }
-
-  protected set orderedCount(v: number) {
-    if (this.extras !== null || v !== 0) this.more().orderedCount = v;
+    return x === null ? null : x.outChain;
   }
 
   protected get drainWait(): DrainWait | null {
     const x = this.extras;
     return x === null ? null : x.drainWait;
   }
-
   protected set drainWait(v: DrainWait | null) {
     if (this.extras !== null || v !== null) this.more().drainWait = v;
   }
@@ -132,7 +148,6 @@ export abstract class SessionState {
     const x = this.extras;
     return x === null ? null : x.closeCallbacks;
   }
-
   protected set closeCallbacks(v: Array<(error: QrpcError | null) => void> | null) {
     if (this.extras !== null || v !== null) this.more().closeCallbacks = v;
   }
@@ -141,7 +156,6 @@ export abstract class SessionState {
     const x = this.extras;
     return x === null ? null : x.closeError;
   }
-
   protected set closeError(v: QrpcError | null) {
     if (this.extras !== null || v !== null) this.more().closeError = v;
   }
@@ -150,7 +164,6 @@ export abstract class SessionState {
     const x = this.extras;
     return x === null ? null : x.closedPromise;
   }
-
   protected set closedPromise(v: Promise<void> | null) {
     if (this.extras !== null || v !== null) this.more().closedPromise = v;
   }

@@ -2,10 +2,23 @@
 import { Buffer } from 'node:buffer';
 import { Flags } from '../protocol/flags.js';
 import { copyInto, toPayload, type PayloadInput } from '../protocol/frame.js';
-import type { Session } from './session.js';
+import { assertCmd } from '../protocol/cmd.js';
+import { QrpcError } from '../protocol/errors.js';
 import type { RequestFrame } from './request.js';
 import type { Call } from './call.js';
 import { TRANSPORT_COPY_LIMIT } from '../transport/types.js';
+
+/** What a writer needs of its connection (the session's outbound layer). */
+export interface FrameSender {
+  sendFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer, preEncoded: boolean, state: RequestFrame | Call | null): Promise<void>;
+  reset(requestId: bigint, reason?: number): Promise<void>;
+}
+
+function checkHeader(requestId: unknown, cmd: number, flags: unknown): void {
+  if (typeof requestId !== 'bigint') throw new QrpcError('ERR_INVALID_ARG', `requestId must be a bigint (e.g. req.requestId), got ${typeof requestId} ${String(requestId)}`);
+  assertCmd(cmd);
+  if (!Number.isInteger(flags) || (flags as number) < 0 || (flags as number) > 0xff) throw new QrpcError('ERR_INVALID_ARG', `flags must be an integer 0..255 (see Flags), got ${String(flags)}`);
+}
 
 const EMPTY = Buffer.alloc(0);
 const noop = (): void => {};
@@ -84,20 +97,22 @@ const scratch = Buffer.allocUnsafe(TRANSPORT_COPY_LIMIT);
  * without sending anything when it cannot be sent.
  */
 export class FrameWriter extends PayloadBuilder {
-  private readonly session: Session;
+  private readonly session: FrameSender;
   /** The request this writer answers; frames for other IDs are looked up by the session. */
   private readonly request: RequestFrame | null;
   private requestId = 0n;
   private cmd = 0;
   private flags = 0;
 
-  constructor(session: Session, request: RequestFrame | null = null) {
+  /** @internal */
+  constructor(session: FrameSender, request: RequestFrame | null = null) {
     super();
     this.session = session;
     this.request = request;
   }
 
   startWrite(requestId: bigint, cmd: number, flags: number = 0): this {
+    checkHeader(requestId, cmd, flags);
     this.requestId = requestId;
     this.cmd = cmd;
     this.flags = flags;
@@ -127,6 +142,7 @@ export class FrameWriter extends PayloadBuilder {
 
   /** One-shot convenience: startWrite + writeBytes + endWrite. */
   reply(requestId: bigint, cmd: number, payload?: PayloadInput, flags: number = 0): Promise<void> {
+    checkHeader(requestId, cmd, flags);
     return this.session.sendFrame(requestId, flags, cmd, toPayload(payload), false, this.request);
   }
 }
@@ -137,12 +153,13 @@ export class FrameWriter extends PayloadBuilder {
  */
 export class StreamWriter extends PayloadBuilder {
   readonly requestId: bigint;
-  private readonly session: Session;
+  private readonly session: FrameSender;
   private readonly call: Call;
   private cmd: number;
   private readonly baseFlags: number;
 
-  constructor(session: Session, call: Call, cmd: number, baseFlags: number) {
+  /** @internal */
+  constructor(session: FrameSender, call: Call, cmd: number, baseFlags: number) {
     super();
     this.session = session;
     this.call = call;
@@ -152,6 +169,7 @@ export class StreamWriter extends PayloadBuilder {
   }
 
   startWrite(cmd: number = this.cmd): this {
+    assertCmd(cmd);
     this.cmd = cmd;
     this.resetParts();
     return this;
@@ -170,7 +188,10 @@ export class StreamWriter extends PayloadBuilder {
 
   /** Convenience: one frame of the stream. */
   write(payload: PayloadInput, options: { end?: boolean; cmd?: number } = {}): Promise<void> {
-    if (options.cmd !== undefined) this.cmd = options.cmd;
+    if (options.cmd !== undefined) {
+      assertCmd(options.cmd);
+      this.cmd = options.cmd;
+    }
     this.resetParts();
     this.addPart(payload);
     return this.endWrite(options.end ?? false);

@@ -32,7 +32,16 @@ export function toPayload(payload: PayloadInput): Buffer {
   if (payload == null) return EMPTY;
   if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
   if (Buffer.isBuffer(payload)) return payload;
-  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  throw new QrpcError('ERR_INVALID_ARG', `payload must be a Buffer, Uint8Array or string, got ${describeValue(payload)}`);
+}
+
+/** Names a wrong argument in an error message without dumping it. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  return `${typeof value} ${String(value)}`;
 }
 
 const TWO_32 = 2 ** 32;

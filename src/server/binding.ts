@@ -1,4 +1,4 @@
-import { QrpcError } from '../protocol/errors.js';
+import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { toHandlerSource } from '../core/mux.js';
 import { RateLimitedRunner } from '../core/rate.js';
 import type { Logger } from '../core/logger.js';
@@ -6,7 +6,7 @@ import type { ListenOptions, Transport, TransportConnection, TransportListener }
 import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
 import { parseAddress } from '../util/address.js';
 import type { SessionOptions } from '../core/session.js';
-import { ConnectionInfo } from './connection-info.js';
+import { ConnectionInfo, kSession } from './connection-info.js';
 import type { BindingOptions } from './options.js';
 import type { Server } from './server.js';
 
@@ -20,7 +20,7 @@ export class Binding {
   private readonly ids = new Map<string, ConnectionInfo>();
   private readonly closer: RateLimitedRunner;
   private readonly logger: Logger;
-  private readonly sessionOptions: SessionOptions;
+  private readonly sessionOptions: SessionOptions<ConnectionInfo>;
   private listener: TransportListener | null = null;
   private throttled = false;
   private draining = false;
@@ -33,14 +33,21 @@ export class Binding {
     const handler = toHandlerSource(options.handler);
     if (handler === null) throw new QrpcError('ERR_INVALID_ARG', `binding ${index} has no handler`);
     this.closer = new RateLimitedRunner(options.maxCloseRate ?? 0);
-    // One options object (and one pair of closures) for all connections of the binding: ~230 bytes less per idle connection.
-    const onPush = options.onPush;
+    // One options object (and one set of closures) for all connections of the binding: ~230 bytes less per idle connection.
     this.sessionOptions = {
       role: 'server',
       handler,
       codec: options.codec ?? null,
       logger,
-      onPush: onPush ? (frame, session) => onPush(frame, session as ConnectionInfo) : null,
+      onPush: options.onPush ?? null,
+      hooks: {
+        closed: (info, error) => this.untrack(info, error),
+        unknownCmd: () => {
+          this.stats.unknownCmds++;
+        },
+      },
+      maxFrameSize: options.maxFrameSize ?? DEFAULT_SOCKET_OPTIONS.maxFrameSize,
+      queueLimit: options.highWaterMark ?? DEFAULT_SOCKET_OPTIONS.highWaterMark,
       unknownCmd: options.unknownCmd ?? 'reset',
       maxInboundFramesPerSecond: options.maxInboundFramesPerSecond ?? 0,
       maxInflightNonBlocking: options.maxInflightNonBlocking ?? 0,
@@ -91,8 +98,9 @@ export class Binding {
     }
     this.stats.accepted++;
     this.connections.add(info);
-    info.start();
-    if (this.throttled) transport.pause();
+    const session = info[kSession];
+    session.start();
+    if (this.throttled) session.setThrottled(true);
   }
 
   /** Called by the connection when it closes, before its own close callbacks. */
@@ -123,11 +131,13 @@ export class Binding {
         this.logger.error({ err, id }, 'qrpc: onKick threw');
       }
     }
-    previous.kick();
+    this.closeRated(previous, new QrpcError('ERR_KICKED', `kicked: another connection bound id "${id}"`), ResetReason.Kicked);
   }
 
-  closeRated(info: ConnectionInfo, reason: QrpcError): void {
-    this.closer.run(() => info.close(reason));
+  /** Closes subject to the binding's close rate; with a notice reason the peer is told why first. */
+  closeRated(info: ConnectionInfo, reason: QrpcError, notice: number = -1): void {
+    const session = info[kSession];
+    this.closer.run(() => (notice >= 0 ? session.closeWithNotice(notice, reason) : session.close(reason)));
   }
 
   byId(id: string): ConnectionInfo | null {
@@ -139,10 +149,7 @@ export class Binding {
     this.throttled = on;
     if (on) this.listener?.pause();
     else this.listener?.resume();
-    for (const conn of this.connections) {
-      if (on) conn.transport.pause();
-      else conn.transport.resume();
-    }
+    for (const conn of this.connections) conn[kSession].setThrottled(on);
   }
 
   async stopAccepting(): Promise<void> {

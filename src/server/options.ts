@@ -1,6 +1,6 @@
 import type { Codec } from '../core/codec.js';
 import type { Logger } from '../core/logger.js';
-import type { Handler, HandlerSource } from '../core/mux.js';
+import type { Handler, HandlerSource } from './mux.js';
 import type { Frame } from '../protocol/frame.js';
 import type { QrpcError } from '../protocol/errors.js';
 import type { HostPort } from '../util/address.js';

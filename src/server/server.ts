@@ -1,12 +1,21 @@
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags } from '../protocol/flags.js';
 import { assertCmd } from '../protocol/cmd.js';
-import { MAX_REQUEST_ID, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { DEFAULT_MAX_FRAME_SIZE, MAX_REQUEST_ID, MIN_LENGTH, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
+import { stderrLogger, type Logger } from '../core/logger.js';
 import { transport as selectTransport } from '../transport/select.js';
 import type { Transport, TransportConnection } from '../transport/types.js';
 import { Binding } from './binding.js';
-import type { ConnectionInfo } from './connection-info.js';
+import { kSession, type ConnectionInfo } from './connection-info.js';
+import { describeValue } from '../protocol/frame.js';
+
+/** Ids are a list (array, Set, any iterable) of strings: a lone string would be walked letter by letter. */
+function idList(ids: unknown): Iterable<string> {
+  if (typeof ids === 'string' || ids === null || typeof ids !== 'object' || typeof (ids as Iterable<string>)[Symbol.iterator] !== 'function') {
+    throw new QrpcError('ERR_INVALID_ARG', `ids must be an array (or other iterable) of id strings, got ${describeValue(ids)}`);
+  }
+  return ids as Iterable<string>;
+}
 import type { BindingOptions, ServerOptions } from './options.js';
 
 /**
@@ -23,7 +32,7 @@ export class Server {
 
   constructor(bindings: BindingOptions[], options: ServerOptions = {}) {
     if (!Array.isArray(bindings) || bindings.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'a server needs at least one binding');
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? stderrLogger;
     this.bindings = bindings.map((b, i) => new Binding(this, i, b, this.logger));
   }
 
@@ -41,9 +50,11 @@ export class Server {
   }
 
   /** Counters of a binding. */
-  stats(bindingIndex: number = 0): Readonly<Binding['stats']> & { connections: number } {
+  stats(bindingIndex: number = 0): Readonly<Binding['stats']> & { connections: number; openStreams: number } {
     const b = this.binding(bindingIndex);
-    return { ...b.stats, connections: b.connections.size };
+    let openStreams = 0;
+    for (const info of b.connections) openStreams += info[kSession].openStreams;
+    return { ...b.stats, connections: b.connections.size, openStreams };
   }
 
   private binding(index: number): Binding {
@@ -66,7 +77,7 @@ export class Server {
   /** Calls fn for each connection bound to one of `ids` (those not connected are skipped). */
   walkConnByIds(bindingIndex: number, ids: Iterable<string>, fn: (conn: ConnectionInfo) => boolean | void): void {
     const b = this.binding(bindingIndex);
-    for (const id of ids) {
+    for (const id of idList(ids)) {
       const conn = b.byId(id);
       if (conn !== null && fn(conn) === false) return;
     }
@@ -79,27 +90,34 @@ export class Server {
   /** Encodes one push once and writes the same bytes to every connection of a binding; returns the count. */
   pushAll(bindingIndex: number, cmd: number, payload?: PayloadInput, flags: number = 0): number {
     const b = this.binding(bindingIndex);
-    return this.broadcast(b.connections, cmd, payload, flags);
+    return this.broadcast(b, b.connections, cmd, payload, flags);
   }
 
   /** Like pushAll, to the connections bound to `ids`. */
   pushToIds(bindingIndex: number, ids: Iterable<string>, cmd: number, payload?: PayloadInput, flags: number = 0): number {
     const b = this.binding(bindingIndex);
     const targets: ConnectionInfo[] = [];
-    for (const id of ids) {
+    for (const id of idList(ids)) {
       const conn = b.byId(id);
       if (conn !== null) targets.push(conn);
     }
-    return this.broadcast(targets, cmd, payload, flags);
+    return this.broadcast(b, targets, cmd, payload, flags);
   }
 
-  private broadcast(conns: Iterable<ConnectionInfo>, cmd: number, payload: PayloadInput, flags: number): number {
+  private broadcast(b: Binding, conns: Iterable<ConnectionInfo>, cmd: number, payload: PayloadInput, flags: number): number {
     assertCmd(cmd);
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xff) throw new QrpcError('ERR_INVALID_ARG', `flags must be an integer 0..255, got ${describeValue(flags)}`);
     if (this.transport === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
+    const buf = toPayload(payload);
+    const limit = (b.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE) - MIN_LENGTH;
+    if (buf.length > limit) throw new QrpcError('ERR_FRAME_TOO_LARGE', `push payload of ${buf.length} bytes exceeds maxFrameSize: nothing was sent`);
     // One encoding for all: the codec is per binding, so a broadcast is sent plain.
-    const frame = encodeFrame(this.getPushId(), (flags & ~Flags.Codec & 0xff) | Flags.Push, cmd, toPayload(payload));
+    const frame = encodeFrame(this.getPushId(), (flags & ~Flags.Codec & 0xff) | Flags.Push, cmd, buf);
     const targets: TransportConnection[] = [];
-    for (const conn of conns) if (!conn.isClosed) targets.push(conn.transport);
+    for (const conn of conns) {
+      const session = conn[kSession];
+      if (!session.isClosing) targets.push(session.transport);
+    }
     return this.transport.broadcast(targets, frame);
   }
 
@@ -141,7 +159,7 @@ export class Server {
       }
     }
     await Promise.all(this.bindings.map((b) => b.stopAccepting()));
-    const conns = this.bindings.flatMap((b) => [...b.connections]);
+    const conns = this.bindings.flatMap((b) => [...b.connections].map((info) => info[kSession]));
     for (const conn of conns) conn.beginDrain();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), timeoutMs)));
@@ -153,7 +171,7 @@ export class Server {
       for (const conn of conns) conn.resetServedAndClose(ResetReason.Shutdown);
     }
     for (const b of this.bindings) b.flushCloses();
-    for (const conn of conns) conn.close(new QrpcError('ERR_SHUTDOWN', 'the server shut down'));
+    for (const conn of conns) conn.closeWithNotice(ResetReason.Shutdown, new QrpcError('ERR_SHUTDOWN', 'the server shut down'));
     // A peer that never reads must not hold shutdown forever: destroy what did not close in time.
     const hard = setTimeout(() => {
       for (const conn of conns) if (!conn.isClosed) conn.transport.destroy(new QrpcError('ERR_SHUTDOWN', 'the server shut down'));

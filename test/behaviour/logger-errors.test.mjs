@@ -1,6 +1,6 @@
 // Logger and errors (issue 2 point 15): every failure is a QrpcError (an
 // Error subclass) with a stable code; handler failures are logged through the
-// pino-shaped `logger` option with the remote address; silent by default.
+// pino-shaped `logger` option with the remote address; errors to stderr by default, silenceable.
 import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -176,30 +176,32 @@ test('closes for protocol violations and limits are logged with their code (fram
   }
 });
 
-test('silent by default: a process exercising errors, kicks, unknown cmds and closes prints nothing', async () => {
+/** Runs a process exercising handler errors, kicks, unknown cmds, oversize frames and closes; returns its output. */
+async function exercise(loggerExpr) {
   const script = `
-    import { Server, ServeMux, connect } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+    import { Server, ServeMux, connect, silentLogger } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+    const logger = ${loggerExpr};
     const mux = new ServeMux();
     mux.handle(1, () => { throw new Error('handler failure'); });
     mux.handle(2, async (w, req) => { await req.connection.setId('same'); await w.reply(req.requestId, 2, 'ok'); });
-    const server = new Server([{ addr: '127.0.0.1:0', handler: mux, maxFrameSize: 64, onKick: (c) => { c.push(3, 'bye'); } }]);
+    const server = new Server([{ addr: '127.0.0.1:0', handler: mux, maxFrameSize: 64, onKick: (c) => { c.push(3, 'bye'); } }], { logger });
     await server.listen();
     const addr = '127.0.0.1:' + server.address(0).port;
-    const a = await connect(addr, { onPush: () => {} });
-    const b = await connect(addr);
+    const a = await connect(addr, { onPush: () => {}, logger });
+    const b = await connect(addr, { logger });
     await a.call(1).catch(() => {});
     await a.call(99).catch(() => {});
     await a.call(2);
     await b.call(2);
     await a.closed;
     await b.call(1, Buffer.alloc(200)).catch(() => {});
-    const c = await connect(addr);
-    c.push(7, 'unsubscribed push');
+    const c = await connect(addr, { logger });
+    await c.push(7, 'unsubscribed push');
     await c.call(1).catch(() => {});
     await c.close();
     await b.close();
     await server.shutdown({ timeoutMs: 200 });
-    await connect(addr).catch(() => {});
+    await connect(addr, { logger }).catch(() => {});
     process.stdout.write('END');
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -208,6 +210,22 @@ test('silent by default: a process exercising errors, kicks, unknown cmds and cl
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise((resolve) => child.on('close', resolve));
+  return { stdout, stderr, code };
+}
+
+test('by default handler failures, and nothing else, are reported at error level on stderr', async () => {
+  const { stdout, stderr, code } = await exercise('undefined');
+  const reports = stderr.split('\n').filter((line) => line.startsWith('qrpc error:'));
+  assert.is(reports.length, 2, `two handler failures reported, got:\n${stderr}`);
+  // Only the two handler failures: kicks, unknown cmds, limit closes and disconnects stay below error level.
+  for (const line of reports) assert.match(line, /handler failed .*"cmd":1/);
+  assert.match(stderr, /Error: handler failure/, 'with the error and its stack');
+  assert.is(stdout, 'END');
+  assert.is(code, 0);
+});
+
+test('logger: silentLogger silences everything', async () => {
+  const { stdout, stderr, code } = await exercise('silentLogger');
   assert.is(stderr, '', 'nothing on stderr');
   assert.is(stdout, 'END', 'nothing on stdout but the end marker');
   assert.is(code, 0);

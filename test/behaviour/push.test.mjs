@@ -84,7 +84,7 @@ test('client → server push goes to the binding push subscriber with the connec
     },
   });
   const conn = await connect(addr);
-  const ids = [conn.push(0, 'p0'), conn.push(0, 'p1'), conn.push(0, 'p2')];
+  const ids = await Promise.all([conn.push(0, 'p0'), conn.push(0, 'p1'), conn.push(0, 'p2')]);
   assert.equal(ids, [3n, 5n, 7n], 'Go client-push vector: push ids come from the request counter');
   const info = await got.promise;
   assert.equal(seen, ['p0', 'p1', 'p2']);

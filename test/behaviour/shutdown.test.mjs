@@ -68,7 +68,8 @@ test('drain: new connects fail, in-flight handlers finish and their answers arri
     await busy.waitClose();
     await idle.waitClose();
     const byId = new Map(busy.frames.map((f) => [f.requestId, f]));
-    assert.is(busy.frames.length, 2, 'one answer per request');
+    assert.is(busy.frames.length, 3, 'one answer per request, then the connection notice');
+    assert.equal({ flags: byId.get(0n).flags, cmd: byId.get(0n).cmd }, { flags: Flags.StreamRst, cmd: ResetReason.Shutdown }, 'the notice: a reset of id 0, reason Shutdown');
     assert.is(byId.get(3n).payload.toString(), 'done:slow', 'the in-flight answer arrived');
     assert.equal({ flags: byId.get(5n).flags, cmd: byId.get(5n).cmd }, { flags: Flags.StreamRst, cmd: ResetReason.Shutdown }, 'the queued request was not dispatched: Shutdown reset');
     assert.equal(entered, ['slow'], 'no handler started after the drain began');
@@ -108,6 +109,7 @@ test('deadline: handlers still running are reset with reason Shutdown, their sig
     const frames = peer.frames.map((f) => ({ id: f.requestId, flags: f.flags, cmd: f.cmd, len: f.payload.length }));
     frames.sort((a, b) => Number(a.id - b.id));
     assert.equal(frames, [
+      { id: 0n, flags: Flags.StreamRst, cmd: ResetReason.Shutdown, len: 0 }, // the connection notice
       { id: 3n, flags: Flags.StreamRst, cmd: ResetReason.Shutdown, len: 0 },
       { id: 5n, flags: Flags.StreamRst, cmd: ResetReason.Shutdown, len: 0 },
     ]);
@@ -138,8 +140,9 @@ test('deadline with blocking requests queued behind a running one: each id gets 
     await server.shutdown({ timeoutMs: 100 });
     await peer.waitClose();
     assert.is(entered, 1, 'queued requests never reach a handler');
-    const expected = Buffer.concat([reset(3, ResetReason.Shutdown), reset(5, ResetReason.Shutdown), reset(7, ResetReason.Shutdown)]);
-    assert.is(peer.received.toString('hex'), expected.toString('hex'), 'one reset per id, in order, nothing else');
+    // ... then the connection notice (a reset of id 0, reason Shutdown) that tells our clients why they are closed.
+    const expected = Buffer.concat([reset(3, ResetReason.Shutdown), reset(5, ResetReason.Shutdown), reset(7, ResetReason.Shutdown), reset(0, ResetReason.Shutdown)]);
+    assert.is(peer.received.toString('hex'), expected.toString('hex'), 'one reset per id, in order, then the notice, nothing else');
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_SHUTDOWN');
   } finally {
@@ -184,8 +187,10 @@ test('every accepted request gets exactly one answer (reply or reset) across a s
     await until(() => entered >= delays.length + 1, 'non-blocking handlers and the first blocking one running');
     await server.shutdown({ timeoutMs: 250 });
     await peer.waitClose();
-    const answered = peer.frames.map((f) => f.requestId).sort((a, b) => (a < b ? -1 : 1));
+    // Id 0 is the connection notice (reason Shutdown) that closes the exchange.
+    const answered = peer.frames.map((f) => f.requestId).filter((id) => id !== 0n).sort((a, b) => (a < b ? -1 : 1));
     assert.equal(answered, ids, 'exactly one frame per request id');
+    assert.is(peer.frames.at(-1).requestId, 0n, 'the notice comes last');
     for (const f of peer.frames) {
       const isReset = f.flags === Flags.StreamRst;
       if (isReset) assert.is(f.cmd, ResetReason.Shutdown, `reset of ${f.requestId} says Shutdown`);

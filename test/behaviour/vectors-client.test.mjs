@@ -121,7 +121,7 @@ test('push: the server push (id 1) reaches onPush before the reply resolves', as
 test('client-push: three pushes take ids 3, 5, 7 (no response object), the next request id 9', async () => {
   const v = vector('client-push');
   await play(v, {}, {}, async (conn, { script }) => {
-    assert.equal([conn.push(0, 'p0'), conn.push(0, 'p1')], [3n, 5n]);
+    assert.equal(await Promise.all([conn.push(0, 'p0'), conn.push(0, 'p1')]), [3n, 5n]);
     const viaRequest = conn.request(0, Flags.Push, 'p2');
     assert.equal([viaRequest.requestId, viaRequest.response], [7n, null]);
     const { requestId, response } = conn.request(10, 0);

@@ -1,0 +1,39 @@
+import type { Frame } from '../protocol/frame.js';
+import type { QrpcError } from '../protocol/errors.js';
+import type { Codec } from './codec.js';
+import type { Logger } from './logger.js';
+import type { HandlerSource } from './mux.js';
+
+export type Role = 'server' | 'client';
+
+/** What the layer above a session (a server binding, a client connection) is told. */
+export interface SessionHooks<C> {
+  /** The connection closed; runs before the connection's own close callbacks. */
+  closed(connection: C, error: QrpcError | null): void;
+  /** A request named a cmd without a handler. */
+  unknownCmd(connection: C): void;
+}
+
+/** Shared by every session of a binding (or a client connection): never mutated. */
+export interface SessionOptions<C = unknown> {
+  role: Role;
+  /** Requests from the peer; on a client, only even-ID non-blocking requests are accepted, and only with a handler. */
+  handler: HandlerSource<any> | null;
+  codec: Codec | null;
+  logger: Logger;
+  /** Push frames from the peer. */
+  onPush: ((frame: Frame, connection: C) => void) | null;
+  hooks: SessionHooks<C> | null;
+  /** What a request for an unregistered cmd gets: a reset (default) or, as in Go, a closed connection. */
+  unknownCmd: 'reset' | 'close';
+  /** 0 = unlimited. Exceeded → the connection is closed (ERR_RATE_LIMIT). */
+  maxInboundFramesPerSecond: number;
+  /** 0 = unlimited. Exceeded → the connection is closed (ERR_TOO_MANY_INFLIGHT). */
+  maxInflightNonBlocking: number;
+  /** Largest frame `length` this side sends (the same limit it accepts): bigger writes fail with ERR_FRAME_TOO_LARGE. */
+  maxFrameSize: number;
+  /** Bytes of continuation frames one stream may hold unread before reading pauses (the high-water mark). */
+  queueLimit: number;
+  /** Push IDs: the server's counter; a client takes them from its request IDs, as Go does. */
+  nextPushId: (() => bigint) | null;
+}
