@@ -162,7 +162,9 @@ export class Server {
    * Graceful drain: stop accepting; requests that arrive from now on are
    * answered with a reset (reason Shutdown); in-flight handlers finish and
    * their answers flush; then connections close. After `timeoutMs`, requests
-   * still running are reset and their connections closed.
+   * still running are reset and their connections closed. Final: the server
+   * cannot listen again. During a listen() it waits for it, then closes every
+   * listener that came up.
    */
   shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
     // Once only: a second call (even with another timeout) gets the same promise.
