@@ -61,6 +61,8 @@ export class Binding {
   }
 
   async listen(transport: Transport): Promise<void> {
+    // A second listener would replace this one unclosed (the process would never exit).
+    if (this.listener !== null) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index} is already listening`);
     const o = this.options;
     const { host, port } = parseAddress(o.addr, '0.0.0.0');
     const listenOptions: ListenOptions = {
@@ -71,7 +73,13 @@ export class Binding {
       reusePort: o.reusePort ?? false,
       ...socketOptionsFrom(o),
     };
-    this.listener = await transport.listen(listenOptions, (conn) => this.accept(conn));
+    try {
+      this.listener = await transport.listen(listenOptions, (conn) => this.accept(conn));
+    } catch (err) {
+      // e.g. a failed name lookup: still an ERR_SOCKET that names the address.
+      if (err instanceof QrpcError) throw err;
+      throw new QrpcError('ERR_SOCKET', `listen ${host}:${port}: ${(err as Error).message}`, { cause: err });
+    }
     if (this.throttled) this.listener.pause();
   }
 
@@ -152,8 +160,14 @@ export class Binding {
     for (const conn of this.connections) conn[kSession].setThrottled(on);
   }
 
+  /** Shutdown: from now on a connection still arriving is refused. */
   async stopAccepting(): Promise<void> {
     this.draining = true;
+    await this.closeListener();
+  }
+
+  /** Closes the listener, if any; connections already accepted are untouched. */
+  async closeListener(): Promise<void> {
     const listener = this.listener;
     this.listener = null;
     await listener?.close();

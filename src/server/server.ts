@@ -27,6 +27,10 @@ export class Server {
   private readonly logger: Logger;
   private pushId = 0n;
   private shutdownCallbacks: Array<() => void> = [];
+  // Lifecycle idle → listening → shutting down → closed: `listening` is set
+  // from the first listen() until it fails (back to idle); `shuttingDown`
+  // from the first shutdown() on (final).
+  private listening: Promise<this> | null = null;
   private shuttingDown: Promise<void> | null = null;
   private transport: Transport | null = null;
 
@@ -36,12 +40,45 @@ export class Server {
     this.bindings = bindings.map((b, i) => new Binding(this, i, b, this.logger));
   }
 
-  /** Starts every binding; resolves when all listen. */
-  async listen(): Promise<this> {
+  /**
+   * Starts every binding; resolves when all listen. Idempotent: while
+   * listening (or while a listen is in flight) it returns the same promise.
+   * If a binding fails, the ones that came up are closed first and the server
+   * is idle again (listen() may be retried). After shutdown() it rejects with
+   * ERR_SHUTDOWN: a shut-down server is final.
+   */
+  listen(): Promise<this> {
+    if (this.shuttingDown !== null) return Promise.reject(this.shutDownError());
+    this.listening ??= this.listenAll();
+    return this.listening;
+  }
+
+  private async listenAll(): Promise<this> {
     this.transport = selectTransport();
     const transport = this.transport;
-    await Promise.all(this.bindings.map((b) => b.listen(transport)));
+    // allSettled, not all: a binding still coming up when another fails must be closed too.
+    const results = await Promise.allSettled(this.bindings.map((b) => b.listen(transport)));
+    // Binding.listen rejects with QrpcErrors only.
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      if (this.shuttingDown === null) await this.backToIdle(failed.reason as QrpcError);
+      throw failed.reason;
+    }
+    // shutdown() began meanwhile: it closes the listeners once this settles.
+    if (this.shuttingDown !== null) throw this.shutDownError();
     return this;
+  }
+
+  /** Undoes a failed listen: closes what came up (and anything it accepted) so a retry starts clean. */
+  private async backToIdle(error: QrpcError): Promise<void> {
+    await Promise.all(this.bindings.map((b) => b.closeListener()));
+    for (const b of this.bindings) for (const conn of [...b.connections]) conn.close(error);
+    this.listening = null;
+    this.transport = null;
+  }
+
+  private shutDownError(): QrpcError {
+    return new QrpcError('ERR_SHUTDOWN', 'the server was shut down; create a new Server to serve again');
   }
 
   /** The bound address of a binding (the real port when it was 0). */
@@ -143,9 +180,12 @@ export class Server {
    * Graceful drain: stop accepting; requests that arrive from now on are
    * answered with a reset (reason Shutdown); in-flight handlers finish and
    * their answers flush; then connections close. After `timeoutMs`, requests
-   * still running are reset and their connections closed.
+   * still running are reset and their connections closed. Final: the server
+   * cannot listen again. During a listen() it waits for it, then closes every
+   * listener that came up.
    */
   shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
+    // Once only: a second call (even with another timeout) gets the same promise.
     this.shuttingDown ??= this.drain(options.timeoutMs ?? 10_000);
     return this.shuttingDown;
   }
@@ -158,6 +198,8 @@ export class Server {
         this.logger.error({ err }, 'qrpc: onShutdown callback threw');
       }
     }
+    // A listen in flight would bring listeners up after we closed them: let it settle first.
+    if (this.listening !== null) await this.listening.catch(() => {});
     await Promise.all(this.bindings.map((b) => b.stopAccepting()));
     const conns = this.bindings.flatMap((b) => [...b.connections].map((info) => info[kSession]));
     for (const conn of conns) conn.beginDrain();

@@ -27,6 +27,16 @@ function namedMux(name) {
   return mux;
 }
 
+/** A client logger that collects the errors of failed reconnect attempts (logged at debug): one event per failed dial. */
+function attemptLog() {
+  const failed = [];
+  const noop = () => {};
+  const debug = (obj) => {
+    if (obj?.err?.code === 'ERR_CONNECT') failed.push(obj.err);
+  };
+  return { failed, logger: { debug, info: noop, warn: noop, error: noop } };
+}
+
 async function namedServer(name, port = 0) {
   const server = new Server([{ addr: `127.0.0.1:${port}`, handler: namedMux(name) }]);
   await server.listen();
@@ -291,28 +301,28 @@ test("whileDisconnected 'wait': a call issued while disconnected completes after
   let s = await namedServer('before');
   const port = s.port;
   const events = [];
+  const attempts = attemptLog();
   const conn = await connect(s.addr, {
     reconnect: { backoffMs: 50 },
     whileDisconnected: 'wait',
+    logger: attempts.logger,
     onConnect: () => events.push('connect'),
     onDisconnect: () => events.push('disconnect'),
   });
   try {
     await s.server.shutdown({ timeoutMs: 500 });
     await until(() => events.includes('disconnect'), 'disconnect');
-    let state = 'pending';
     const waiting = conn.call(0, 'q').then(
-      (f) => ((state = 'answered'), f),
-      (e) => ((state = 'failed'), Promise.reject(e)),
+      (f) => (events.push('answered'), f),
+      (e) => (events.push(`failed ${e.code}`), Promise.reject(e)),
     );
     waiting.catch(() => {}); // awaited below
-    // Let a few reconnect rounds fail while the call waits.
-    await new Promise((r) => setTimeout(r, 200));
-    assert.is(state, 'pending', 'the call waits through failed reconnect rounds');
+    await until(() => attempts.failed.length >= 2, 'two failed reconnect rounds');
+    assert.equal(events, ['connect', 'disconnect'], 'the call waits through failed reconnect rounds');
     s = await namedServer('after', port);
     const f = await waiting;
     assert.is(f.payload.toString(), 'after');
-    assert.equal(events, ['connect', 'disconnect', 'connect']);
+    assert.equal(events, ['connect', 'disconnect', 'connect', 'answered'], 'answered on the new connection');
   } finally {
     await conn.close();
     await s.server.shutdown({ timeoutMs: 500 });
@@ -326,7 +336,11 @@ test("whileDisconnected 'wait' honours the call's timeoutMs while disconnected (
   try {
     const script = `
       import { connect } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
-      const conn = await connect('${s.addr}', { reconnect: { backoffMs: 50 }, whileDisconnected: 'wait' });
+      const conn = await connect('${s.addr}', {
+        reconnect: { backoffMs: 50 },
+        whileDisconnected: 'wait',
+        onDisconnect: () => process.stdout.write('disconnected\\n'),
+      });
       process.stdout.write('connected\\n');
       process.stdin.once('data', async () => {
         try {
@@ -345,7 +359,7 @@ test("whileDisconnected 'wait' honours the call's timeoutMs while disconnected (
     const exited = new Promise((resolve) => child.on('close', resolve));
     await until(() => out.includes('connected'), 'child connected');
     await s.server.shutdown({ timeoutMs: 500 });
-    await new Promise((r) => setTimeout(r, 100)); // the child sees the disconnect
+    await until(() => out.includes('disconnected'), 'the child saw the disconnect');
     child.stdin.end('go');
     await exited;
     assert.match(out, /RESULT ERR_TIMEOUT/, `child output: ${JSON.stringify(out)}`);
@@ -357,7 +371,12 @@ test("whileDisconnected 'wait' honours the call's timeoutMs while disconnected (
 test('close() stops reconnecting: the closed promise settles, calls fail ERR_CONN_CLOSED, a server coming back sees no connection', async () => {
   const s = await namedServer('x');
   const port = s.port;
-  const conn = await connect(s.addr, { reconnect: { backoffMs: 30 }, whileDisconnected: 'wait' });
+  const attempts = attemptLog();
+  const conn = await connect(s.addr, { reconnect: { backoffMs: 30 }, whileDisconnected: 'wait', logger: attempts.logger });
+  // Another reconnecting client on the same address, left open: its failed rounds are the clock below.
+  const clock = attemptLog();
+  let clockConnects = 0;
+  const other = await connect(s.addr, { reconnect: { backoffMs: 30 }, logger: clock.logger, onConnect: () => clockConnects++ });
   let back = null;
   try {
     const waitingCall = conn.call(0, 'w');
@@ -367,19 +386,27 @@ test('close() stops reconnecting: the closed promise settles, calls fail ERR_CON
     await until(() => !conn.isConnected, 'disconnected');
     const pending = conn.call(0, 'during'); // waits for a connection that will never come
     pending.catch(() => {}); // inspected after close()
-    await new Promise((r) => setTimeout(r, 100)); // a few failed rounds
+    await until(() => attempts.failed.length >= 2, 'a few failed rounds');
     await conn.close();
     assert.is(conn.isClosed, true);
     const err = await rejection(pending);
     assert.is(err.code, 'ERR_CONN_CLOSED', 'a call waiting for a connection fails on close()');
     assert.is((await rejection(conn.call(0))).code, 'ERR_CONN_CLOSED');
+    // While the port is dead: the other client keeps failing rounds, this one makes no attempt.
+    await until(() => clock.failed.length >= 1, 'a round of the other client'); // a dial in flight at close() has failed by now
+    const stopped = attempts.failed.length;
+    const ticks = clock.failed.length;
+    await until(() => clock.failed.length >= ticks + 3, 'three more rounds of the other client');
+    assert.is(attempts.failed.length, stopped, 'no reconnect attempt after close()');
     let accepted = 0;
     back = new Server([{ addr: `127.0.0.1:${port}`, handler: namedMux('back'), onAccept: () => void accepted++ }]);
     await back.listen();
-    await new Promise((r) => setTimeout(r, 300)); // many backoff periods
-    assert.is(accepted, 0, 'no reconnect after close()');
+    await until(() => clockConnects === 2, 'the other client reconnected');
+    assert.is((await other.call(0)).payload.toString(), 'back');
+    assert.is(accepted, 1, 'only the other client came back: no reconnect after close()');
   } finally {
     await conn.close();
+    await other.close();
     await back?.shutdown({ timeoutMs: 500 });
   }
 });

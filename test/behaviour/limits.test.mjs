@@ -38,10 +38,6 @@ async function withPeer(handler, options, body) {
   }
 }
 
-const ticks = async (n = 5) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 5));
-};
-
 test('server maxFrameSize: length == limit is served, length > limit closes before any payload and answers nothing (ERR_FRAME_TOO_LARGE)', async () => {
   const LIMIT = 1024;
   let handled = 0;
@@ -158,18 +154,21 @@ test('maxInflightNonBlocking: up to the limit stays open; one more non-blocking 
     await gate.promise;
     await w.reply(req.requestId, 2, 'late').catch(() => {});
   });
+  mux.handle(0, (w, req) => w.reply(req.requestId, 0, 'open'));
   const { server, port, closes } = await serverWithCloses(mux, { maxInflightNonBlocking: 2 });
   const peer = await RawPeer.connect(port);
   try {
     peer.send(Buffer.concat([encodeFrame(1n, Flags.NB, 2), encodeFrame(3n, Flags.NB, 2)]));
     await until(() => entered === 2, 'two handlers in flight');
-    await ticks();
-    assert.is(peer.closed, false, 'at the limit the connection stays open');
+    // A blocking request (not counted against the limit), read after both: its answer shows the connection stayed open.
+    peer.sendFrame(9, 0, 0);
+    const [probe] = await peer.waitFrames(1);
+    assert.equal({ id: probe.requestId, payload: probe.payload.toString() }, { id: 9n, payload: 'open' }, 'at the limit the connection stays open');
     assert.is(closes.length, 0);
     peer.sendFrame(5, Flags.NB, 2);
     await peer.waitClose();
     assert.is(entered, 2, 'the request over the limit was not dispatched');
-    assert.is(peer.received.length, 0);
+    assert.is(peer.frames.length, 1, 'nothing answered after the probe');
     await until(() => closes.length === 1, 'server onClose');
     assert.is(closes[0]?.code, 'ERR_TOO_MANY_INFLIGHT');
   } finally {
@@ -238,15 +237,16 @@ test('stalledPayloadMs: header then part of the payload then silence closes with
 });
 
 test('stalledPayloadMs does not cut a connection that is merely idle between frames', async () => {
-  await withPeer(helloMux(), { stalledPayloadMs: 50 }, async ({ peer, closes }) => {
+  // The idle connection is cut by the (much later) read timeout, not by the stall timer.
+  await withPeer(helloMux(), { stalledPayloadMs: 50, readTimeoutMs: 300 }, async ({ peer, closes }) => {
     peer.sendFrame(3, 0, 0, 'a');
     await peer.waitFrames(1);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.is(peer.closed, false);
     peer.sendFrame(5, 0, 0, 'b');
     await peer.waitFrames(2);
     assert.ok(peer.received.equals(Buffer.concat([hello(3, 'a'), hello(5, 'b')])));
-    assert.is(closes.length, 0);
+    await peer.waitClose();
+    await until(() => closes.length === 1, 'server onClose');
+    assert.is(closes[0]?.code, 'ERR_READ_TIMEOUT', 'idle between frames is not a stalled payload');
   });
 });
 
@@ -290,33 +290,47 @@ test('writeTimeoutMs: a peer that never reads is cut off with ERR_WRITE_TIMEOUT;
 });
 
 test('setThrottle: requests on existing and new connections wait unanswered; clearThrottle serves them', async () => {
-  const { server, addr } = await startServer(helloMux());
+  // The handler logs what it serves; 'cleared' is logged when the throttle is lifted.
+  const log = [];
+  const mux = new ServeMux();
+  mux.handle(0, (w, req) => (log.push(req.payload.toString()), w.reply(req.requestId, 1, `hello world ${req.payload}`)));
+  const { server, addr } = await startServer(mux);
+  // Another server in this process: round trips to it prove the event loop has
+  // read what was already sent, so a throttled request would have been served by then.
+  const control = await startServer(helloMux());
+  const probe = await connect(control.addr);
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) await probe.call(0, 'tick');
+  };
   const existing = await connect(addr);
   let fresh = null;
   try {
     assert.is((await existing.call(0, 'pre')).payload.toString(), 'hello world pre');
     server.setThrottle(0);
-    const states = { existing: 'pending', fresh: 'pending' };
-    const p1 = existing.call(0, 'e').then((f) => ((states.existing = 'answered'), f));
+    const p1 = existing.call(0, 'e');
     fresh = await connect(addr);
-    const p2 = fresh.call(0, 'f').then((f) => ((states.fresh = 'answered'), f));
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(states, { existing: 'pending', fresh: 'pending' }, 'nothing answered while throttled');
+    const p2 = fresh.call(0, 'f');
+    await settle();
+    log.push('cleared');
     server.clearThrottle(0);
     assert.is((await p1).payload.toString(), 'hello world e');
     assert.is((await p2).payload.toString(), 'hello world f');
+    assert.equal(log.slice(0, 2), ['pre', 'cleared'], 'nothing served while throttled');
+    assert.equal(log.slice(2).sort(), ['e', 'f'], 'both served after clearThrottle');
     // Throttling every binding (no index) works the same way.
     server.setThrottle();
-    let third = 'pending';
-    const p3 = fresh.call(0, 'g').then(() => (third = 'answered'));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.is(third, 'pending');
+    const p3 = fresh.call(0, 'g');
+    await settle();
+    log.push('cleared all');
     server.clearThrottle();
     await p3;
+    assert.equal(log.slice(4), ['cleared all', 'g']);
   } finally {
     await existing.close();
     if (fresh) await fresh.close();
+    await probe.close();
     await server.shutdown({ timeoutMs: 500 });
+    await control.server.shutdown({ timeoutMs: 500 });
   }
 });
 

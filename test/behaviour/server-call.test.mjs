@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServeMux, Flags, connect } from '../../dist/index.js';
-import { startServer, rawServer, rejection } from '../helpers.mjs';
+import { startServer, rawServer, rejection, deferred } from '../helpers.mjs';
 
 test('the server calls the client back (even ids) inside a client request', async () => {
   const serverMux = new ServeMux();
@@ -88,20 +88,19 @@ test('a blocking server request to a client is a protocol error (Go requires NB)
 
 test('the server fails its pending call when the client disconnects', async () => {
   const serverMux = new ServeMux();
-  let failure = null;
+  const failure = deferred();
   serverMux.handle(1, async (w, req) => {
-    failure = await rejection(req.connection.call(4, 'never answered'));
+    failure.resolve(await rejection(req.connection.call(4, 'never answered')));
   });
   const clientMux = new ServeMux();
-  clientMux.handle(4, () => new Promise(() => {}));
+  const reached = deferred();
+  clientMux.handle(4, () => (reached.resolve(), new Promise(() => {})));
   const { server, addr } = await startServer(serverMux);
   const conn = await connect(addr, { handler: clientMux });
   conn.request(1, Flags.NB, '');
-  while (server.stats(0).connections === 0) await new Promise((r) => setTimeout(r, 1));
-  await new Promise((r) => setTimeout(r, 20));
+  await reached.promise; // the server's call is pending at the client
   await conn.close();
-  while (failure === null) await new Promise((r) => setTimeout(r, 1));
-  assert.is(failure.code, 'ERR_CONN_CLOSED');
+  assert.is((await failure.promise).code, 'ERR_CONN_CLOSED');
   await server.shutdown({ timeoutMs: 200 });
 });
 

@@ -231,7 +231,6 @@ test('client view: many calls (blocking and non-blocking, some slow) all settle 
     // Each client's requests go out in one write; once a handler ran for every
     // connection, the server has read them all (answered, running or queued).
     await until(() => seenConns.size === clients.length, 'a handler ran on every connection');
-    await new Promise((r) => setTimeout(r, 20));
     const results = await Promise.allSettled([server.shutdown({ timeoutMs: 300 }), ...calls]);
     assert.is(results[0].status, 'fulfilled');
     let replies = 0;
