@@ -199,3 +199,24 @@ export function trapFatal() {
 export function report(line) {
   console.log(`  [measure] ${line}`);
 }
+
+/**
+ * Samples the fixture's memory until its `handled` counter stops moving
+ * (two equal samples in a row) or `maxSamples` is reached; returns the peak
+ * growth over `before` and the last stats.
+ */
+export async function peakWhileSettling(fx, before, { maxSamples = 30, gapMs = 150 } = {}) {
+  const peak = { rss: 0, arrayBuffers: 0, external: 0, heapUsed: 0 };
+  let last = -1;
+  let stats = null;
+  for (let i = 0; i < maxSamples; i++) {
+    await delay(gapMs);
+    const m = await fx.mem();
+    const g = growth(before, m);
+    for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], g[k]);
+    stats = m.stats;
+    if (m.stats.handled === last) break;
+    last = m.stats.handled;
+  }
+  return { peak, stats };
+}
