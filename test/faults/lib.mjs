@@ -86,6 +86,8 @@ export async function startFixture(bindingOptions = {}) {
     /** { usage: { rss, heapUsed, external, arrayBuffers }, stats } after global.gc() in the server process. */
     mem: () => ask('mem'),
     stats: async () => (await ask('stats')).stats,
+    /** The detach handler's record: { held, corrupted, arrivedBad, transferred, transferErrors }. */
+    held: async () => (await ask('held')).held,
     /** Resolves once `pred()` holds (re-checked on every fixture message), or rejects after `ms`. */
     until(pred, ms, what) {
       return within(
@@ -219,4 +221,23 @@ export async function peakWhileSettling(fx, before, { maxSamples = 30, gapMs = 1
     last = m.stats.handled;
   }
   return { peak, stats };
+}
+
+/** The detach handler's payloads (fixture cmd 6): 4-byte index, then a pattern of the index. */
+export function detachPattern(i, len) {
+  const b = Buffer.alloc(len);
+  b.writeUInt32BE(i, 0);
+  for (let j = 4; j < len; j++) b[j] = (i * 31 + j * 7) & 0xff;
+  return b;
+}
+export const detachLen = (i) => 16 + ((i * 37) % 200);
+
+/** Polls `pred` every 5 ms; resolves true once it holds, or rejects after `ms`. */
+export async function waitFor(pred, ms, what) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`${typeof what === 'function' ? what() : what}: not within ${ms} ms`);
+    await delay(5);
+  }
+  return true;
 }
