@@ -68,7 +68,6 @@ test('encode rejects for one payload: conn.push returns a Promise that rejects E
     await within(iter.catch((e) => frames.push(`threw ${e.code}`)), 10_000, 'the stream answer');
     const f = await within(conn.call(0, 'x'), 10_000, 'a later call');
     await waitFor(() => pushes.length >= 1, 10_000, 'the later push to arrive');
-    await delay(20); // let a late unhandled rejection, if any, be reported
     report(`encode reject: push returned ${isPromise ? "a Promise" : typeof pushResult}, rejection code ${pushCode}; later push id ${typeof okId} ${okId}; handler endWrite → ${JSON.stringify(handlerResults)}; client got ${JSON.stringify(frames)}; server pushes ${JSON.stringify(pushes)}; unhandled: ${fatal.seen.length}`);
     assert.is(fatal.seen.length, 0, `no unhandled rejection / uncaught exception: ${fatal.describe()}`);
     assert.ok(isPromise, 'conn.push returns a Promise');

@@ -8,24 +8,27 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServeMux, connect, Flags } from '../../dist/index.js';
 import { startServer, RawPeer, until } from '../helpers.mjs';
-import { startFixture, trapFatal, report, within } from './lib.mjs';
+import { startFixture, trapFatal, report, within, waitFor } from './lib.mjs';
+import { fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-test('(a) peer socket destroyed with 50 calls, a streamed request and a streamed response in flight: every req.signal aborts, connections back to 0', async () => {
-  const fatal = trapFatal();
-  let entered = 0;
-  let aborted = 0;
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** An in-process server whose handlers (cmd 4 never answers, cmd 3 streams, cmd 5 reads req.frames()) count entries and req.signal aborts. */
+async function abortCountingServer() {
+  const c = { entered: 0, aborted: 0, continuations: 0 };
   const onAbort = (req) => {
-    if (req.signal.aborted) aborted++;
-    else req.signal.addEventListener('abort', () => aborted++, { once: true });
+    c.entered++;
+    if (req.signal.aborted) c.aborted++;
+    else req.signal.addEventListener('abort', () => c.aborted++, { once: true });
   };
   const mux = new ServeMux();
   mux.handle(4, (w, req) => {
-    entered++;
     onAbort(req);
     return new Promise((resolve) => req.signal.addEventListener('abort', resolve, { once: true }));
   });
   mux.handle(3, async (w, req) => {
-    entered++;
     onAbort(req);
     try {
       for (let i = 0; !req.signal.aborted && i < 100_000; i++) {
@@ -34,32 +37,60 @@ test('(a) peer socket destroyed with 50 calls, a streamed request and a streamed
       }
     } catch {}
   });
-  let continuations = 0;
   mux.handle(5, async (w, req) => {
-    entered++;
     onAbort(req);
     try {
-      for await (const f of req.frames()) continuations++;
+      for await (const f of req.frames()) c.continuations++;
     } catch {}
   });
-  const { server, port } = await startServer(mux);
+  const s = await startServer(mux);
+  return { ...s, c };
+}
+
+test('(a) peer socket destroyed with 50 calls, a streamed request and a streamed response in flight: every req.signal aborts, connections back to 0', async () => {
+  const fatal = trapFatal();
+  const { server, port, c } = await abortCountingServer();
   const peer = await RawPeer.connect(port);
   try {
     for (let i = 0; i < 50; i++) peer.sendFrame(101 + 2 * i, Flags.NB, 4, 'wait');
     peer.sendFrame(1, Flags.NB, 3, 'stream me'); // streamed response
     peer.sendFrame(3, Flags.Stream, 5, 'first'); // streamed request, never ended
     peer.sendFrame(3, Flags.Stream, 5, 'second');
-    await until(() => entered === 52 && continuations >= 1, '52 handlers running');
+    await until(() => c.entered === 52 && c.continuations >= 1, '52 handlers running');
     await peer.waitFrames(3); // the streamed response is flowing
     peer.destroy();
-    await until(() => aborted === 52, `every req.signal aborted (${aborted}/52)`);
+    await until(() => c.aborted === 52, `every req.signal aborted (${c.aborted}/52)`);
     await until(() => server.stats(0).connections === 0, 'connections === 0');
-    report(`(a) destroyed peer: ${aborted}/52 signals aborted, connections ${server.stats(0).connections}`);
-    assert.is(aborted, 52);
+    report(`(a) destroyed raw peer: ${c.aborted}/52 signals aborted, connections ${server.stats(0).connections}`);
+    assert.is(c.aborted, 52);
     assert.is(server.stats(0).connections, 0);
     assert.is(fatal.seen.length, 0, fatal.describe());
   } finally {
     peer.destroy();
+    await server.shutdown({ timeoutMs: 500 });
+    fatal.dispose();
+  }
+});
+
+test('(a2) a real client process SIGKILLed with 50 calls, a streamed request and a streamed response in flight: every req.signal aborts, connections back to 0', async () => {
+  const fatal = trapFatal();
+  const { server, port, c } = await abortCountingServer();
+  const child = fork(join(here, 'fixtures', 'client.mjs'), [String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r(signal ?? code)));
+  let frames = 0;
+  child.on('message', (m) => m.op === 'frame' && frames++);
+  try {
+    await waitFor(() => c.entered === 52 && c.continuations >= 1 && frames >= 3, 10_000, () => `the client's work in flight (handlers ${c.entered}/52, streamed frames seen ${frames})`);
+    child.kill('SIGKILL');
+    assert.is(await exited, 'SIGKILL');
+    await waitFor(() => c.aborted === 52, 10_000, () => `every req.signal aborted (${c.aborted}/52)`);
+    await waitFor(() => server.stats(0).connections === 0, 10_000, 'connections === 0');
+    report(`(a2) SIGKILLed client process: ${c.aborted}/52 signals aborted, connections ${server.stats(0).connections}`);
+    assert.is(c.aborted, 52);
+    assert.is(fatal.seen.length, 0, fatal.describe());
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
     await server.shutdown({ timeoutMs: 500 });
     fatal.dispose();
   }
@@ -99,7 +130,7 @@ test('(b) server process SIGKILLed with 50 calls in flight and a streamed respon
     for (const r of callResults) {
       assert.is(r.status, 'rejected');
       assert.is(r.reason.code, 'ERR_CONN_CLOSED');
-      assert.ok(r.reason.cause !== undefined, 'err.cause is set');
+      assert.ok(r.reason.cause !== undefined && r.reason.cause !== null, `err.cause is set (message: ${r.reason.message})`);
     }
     assert.is(iter.status, 'rejected', 'the response iterator throws');
     assert.is(iter.reason.code, 'ERR_CONN_CLOSED');

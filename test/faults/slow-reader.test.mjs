@@ -77,7 +77,7 @@ async function slowReaderCase(label, flags) {
     }
 
     socket.resume();
-    await within(state.all(), 90_000, `all ${N} answers (got ${state.count})`);
+    await within(state.all(), 40_000, `all ${N} answers (got ${state.count})`);
     report(`slow reader, ${label}: received ${state.count}/${N} answers after resuming (bad ${state.bad}, duplicate ${state.dup}, peer closed: ${state.closed})`);
     assert.is(state.count, N, 'every answer arrived');
     assert.is(state.bad, 0);
