@@ -19,8 +19,22 @@ import { ServeMux, connect, deflateRawCodec, encodeFrame, Flags } from '../../di
 import { startServer, RawPeer, rawServer } from '../helpers.mjs';
 import { trapFatal, waitFor, within, delay, report } from './lib.mjs';
 
-const SERVER_ROUNDS = 200;
-const CLIENT_ROUNDS = 100;
+// QRPC_FUZZ_SEED=n replays one seed (fuzz A seeds 1.., fuzz B seeds 1000001..); QRPC_FUZZ_ROUNDS scales the rounds.
+const SCALE = Number(process.env.QRPC_FUZZ_ROUNDS ?? 1);
+const ONLY_SEED = process.env.QRPC_FUZZ_SEED ? Number(process.env.QRPC_FUZZ_SEED) : null;
+const SERVER_ROUNDS = Math.round(200 * SCALE);
+const CLIENT_ROUNDS = Math.round(100 * SCALE);
+const seedsA = ONLY_SEED === null ? Array.from({ length: SERVER_ROUNDS }, (_, i) => i + 1) : ONLY_SEED < 1_000_000 ? [ONLY_SEED] : [];
+const seedsB = ONLY_SEED === null ? Array.from({ length: CLIENT_ROUNDS }, (_, i) => 1_000_001 + i) : ONLY_SEED >= 1_000_000 ? [ONLY_SEED] : [];
+
+/** Raw DEFLATE behind promises (the session's asynchronous codec path). */
+const asyncDeflate = () => ({
+  encode: async (b) => zlib.deflateRawSync(b),
+  decode: async (b) => {
+    await null;
+    return zlib.inflateRawSync(b);
+  },
+});
 const MAX_FRAME = 64 * 1024;
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -129,8 +143,28 @@ class Gen {
   }
 }
 
+/** Handlers running now, per side; every handler is wrapped to count itself in and out. */
+const running = { server: 0, client: 0 };
+function counted(side, mux) {
+  const handle = mux.handle.bind(mux);
+  mux.handle = (cmd, fn, ...mw) =>
+    handle(
+      cmd,
+      async (w, req) => {
+        running[side]++;
+        try {
+          return await fn(w, req);
+        } finally {
+          running[side]--;
+        }
+      },
+      ...mw,
+    );
+  return mux;
+}
+
 function serverMux() {
-  const mux = new ServeMux();
+  const mux = counted('server', new ServeMux());
   mux.handle(0, (w, req) => w.reply(req.requestId, 1, Buffer.concat([Buffer.from('hello world '), req.payload])));
   mux.handle(1, async (w, req) => {
     for (let i = 0; i < 3; i++) await w.startWrite(req.requestId, 1, F.Stream).writeBytes(`part${i}`).endWrite();
@@ -159,7 +193,7 @@ function serverMux() {
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return quietLogger; } };
 
-test(`fuzz A: ${SERVER_ROUNDS} seeded rounds of random frame sequences from a raw peer to a real Server`, async () => {
+test(`fuzz A: ${seedsA.length} seeded rounds of random frame sequences from a raw peer to a real Server`, async () => {
   const fatal = trapFatal();
   const pushes = { n: 0 };
   const closeCodes = {};
@@ -167,11 +201,14 @@ test(`fuzz A: ${SERVER_ROUNDS} seeded rounds of random frame sequences from a ra
     const k = err?.code ?? 'clean';
     closeCodes[k] = (closeCodes[k] ?? 0) + 1;
   };
-  const { server, port, addr } = await startServer(serverMux(), { codec: deflateRawCodec(), maxFrameSize: MAX_FRAME, onPush: () => pushes.n++, onClose }, { logger: quietLogger });
+  // Odd seeds: a synchronous codec; even seeds: an asynchronous one.
+  const servers = [];
+  for (const codec of [asyncDeflate(), deflateRawCodec()]) servers.push(await startServer(serverMux(), { codec, maxFrameSize: MAX_FRAME, onPush: () => pushes.n++, onClose }, { logger: quietLogger }));
   let framesBack = 0;
   let closedByServer = 0;
   try {
-    for (let seed = 1; seed <= SERVER_ROUNDS; seed++) {
+    for (const seed of seedsA) {
+      const { server, port, addr } = servers[seed % 2];
       const before = fatal.seen.length;
       try {
         const g = new Gen(seed);
@@ -184,6 +221,7 @@ test(`fuzz A: ${SERVER_ROUNDS} seeded rounds of random frame sequences from a ra
         if (g.chance(0.5)) peer.end();
         else peer.destroy();
         await waitFor(() => server.stats(0).connections === 0, 5_000, () => `server.stats(0).connections === 0 (is ${server.stats(0).connections})`);
+        await waitFor(() => running.server === 0, 5_000, () => `every server handler of the closed connection finished (${running.server} still running)`);
         framesBack += peer.frames.length;
         peer.destroy();
         const fresh = await within(connect(addr), 5_000, 'fresh client connect');
@@ -196,20 +234,20 @@ test(`fuzz A: ${SERVER_ROUNDS} seeded rounds of random frame sequences from a ra
         await waitFor(() => server.stats(0).connections === 0, 5_000, 'fresh client gone');
         assert.is(fatal.seen.length, before, `no unhandled rejection / uncaught exception: ${fatal.seen.slice(before).map((s) => `${s.kind}: ${s.err?.stack ?? s.err}`).join('\n')}`);
       } catch (err) {
-        err.message = `fuzz A seed ${seed}: ${err.message}`;
+        err.message = `fuzz A seed ${seed} (replay: QRPC_FUZZ_SEED=${seed}): ${err.message}`;
         console.log(`  fuzz A failed at seed ${seed}`);
         throw err;
       }
     }
-    report(`fuzz A: ${SERVER_ROUNDS} rounds, ${framesBack} frames answered to the raw peers, ${closedByServer} rounds closed by the server before the peer, ${pushes.n} pushes delivered, server close codes ${JSON.stringify(closeCodes)}, unhandled ${fatal.seen.length}`);
+    report(`fuzz A: ${seedsA.length} rounds, ${framesBack} frames answered to the raw peers, ${closedByServer} rounds closed by the server before the peer, ${pushes.n} pushes delivered, server close codes ${JSON.stringify(closeCodes)}, unhandled ${fatal.seen.length}`);
   } finally {
-    await server.shutdown({ timeoutMs: 500 });
+    for (const { server } of servers) await server.shutdown({ timeoutMs: 500 });
     fatal.dispose();
   }
 });
 
 function clientMux() {
-  const mux = new ServeMux();
+  const mux = counted('client', new ServeMux());
   mux.handle(0, (w, req) => w.reply(req.requestId, 1, 'client answers'));
   mux.handle(2, () => {
     throw new Error('client handler throws (fuzz)');
@@ -222,18 +260,18 @@ function clientMux() {
   return mux;
 }
 
-test(`fuzz B: ${CLIENT_ROUNDS} seeded rounds of random frames from a raw "server" to a real client with calls and streams in flight`, async () => {
+test(`fuzz B: ${seedsB.length} seeded rounds of random frames from a raw "server" to a real client with calls and streams in flight`, async () => {
   const fatal = trapFatal();
   const raw = await rawServer(() => {});
   const outcomes = {};
   try {
-    for (let seed = 1; seed <= CLIENT_ROUNDS; seed++) {
+    for (const [round, seed] of seedsB.entries()) {
       const before = fatal.seen.length;
-      const g = new Gen(1_000_000 + seed);
+      const g = new Gen(seed);
       let conn = null;
       try {
-        conn = await within(connect(`127.0.0.1:${raw.port}`, { handler: clientMux(), codec: deflateRawCodec(), maxFrameSize: MAX_FRAME, onPush: () => {}, logger: quietLogger }), 5_000, 'client connect');
-        const peer = await within(raw.peer(seed - 1), 5_000, 'raw server accept');
+        conn = await within(connect(`127.0.0.1:${raw.port}`, { handler: clientMux(), codec: seed % 2 ? deflateRawCodec() : asyncDeflate(), maxFrameSize: MAX_FRAME, onPush: () => {}, logger: quietLogger }), 5_000, 'client connect');
+        const peer = await within(raw.peer(round), 5_000, 'raw server accept');
         const ops = [];
         const op = (fn) => {
           const p = Promise.resolve().then(fn);
@@ -269,16 +307,17 @@ test(`fuzz B: ${CLIENT_ROUNDS} seeded rounds of random frames from a raw "server
           outcomes[k] = (outcomes[k] ?? 0) + 1;
         }
         await within(conn.closed, 5_000, 'conn.closed after the raw peer closed');
+        await waitFor(() => running.client === 0, 5_000, () => `every client handler finished after the close (${running.client} still running)`);
         assert.is(fatal.seen.length, before, `no unhandled rejection / uncaught exception: ${fatal.seen.slice(before).map((s) => `${s.kind}: ${s.err?.stack ?? s.err}`).join('\n')}`);
       } catch (err) {
-        err.message = `fuzz B seed ${1_000_000 + seed}: ${err.message}`;
-        console.log(`  fuzz B failed at seed ${1_000_000 + seed}`);
+        err.message = `fuzz B seed ${seed} (replay: QRPC_FUZZ_SEED=${seed}): ${err.message}`;
+        console.log(`  fuzz B failed at seed ${seed}`);
         throw err;
       } finally {
         await conn?.close();
       }
     }
-    report(`fuzz B: ${CLIENT_ROUNDS} rounds; client operation outcomes ${JSON.stringify(outcomes)}; unhandled ${fatal.seen.length}`);
+    report(`fuzz B: ${seedsB.length} rounds; client operation outcomes ${JSON.stringify(outcomes)}; unhandled ${fatal.seen.length}`);
   } finally {
     await raw.close();
     fatal.dispose();
