@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServeMux, connect, Flags } from '../../dist/index.js';
-import { startServer, RawPeer, until } from '../helpers.mjs';
+import { startServer, RawPeer } from '../helpers.mjs';
 import { startFixture, trapFatal, report, within, waitFor } from './lib.mjs';
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -56,11 +56,11 @@ test('(a) peer socket destroyed with 50 calls, a streamed request and a streamed
     peer.sendFrame(1, Flags.NB, 3, 'stream me'); // streamed response
     peer.sendFrame(3, Flags.Stream, 5, 'first'); // streamed request, never ended
     peer.sendFrame(3, Flags.Stream, 5, 'second');
-    await until(() => c.entered === 52 && c.continuations >= 1, '52 handlers running');
-    await peer.waitFrames(3); // the streamed response is flowing
+    await waitFor(() => c.entered === 52 && c.continuations >= 1, 10_000, () => `52 handlers running (${c.entered})`);
+    await within(peer.waitFrames(3), 10_000, 'the streamed response is flowing');
     peer.destroy();
-    await until(() => c.aborted === 52, `every req.signal aborted (${c.aborted}/52)`);
-    await until(() => server.stats(0).connections === 0, 'connections === 0');
+    await waitFor(() => c.aborted === 52, 10_000, () => `every req.signal aborted (${c.aborted}/52)`);
+    await waitFor(() => server.stats(0).connections === 0, 10_000, () => `connections === 0 (is ${server.stats(0).connections})`);
     report(`(a) destroyed raw peer: ${c.aborted}/52 signals aborted, connections ${server.stats(0).connections}`);
     assert.is(c.aborted, 52);
     assert.is(server.stats(0).connections, 0);
