@@ -31,24 +31,16 @@ function asyncCodec({ jitter = false } = {}) {
   };
 }
 
-test('encode rejects for one payload: conn.push returns a Promise that rejects ERR_CODEC, endWrite(Codec) rejects ERR_CODEC, no unhandled rejection, later writes work', async () => {
+const hello = (w, req) => w.reply(req.requestId, 1, Buffer.concat([Buffer.from('hello world '), req.payload]));
+
+test('encode rejects for one payload, client side: conn.push returns a Promise that rejects ERR_CODEC, no unhandled rejection, later pushes and calls work', async () => {
   const fatal = trapFatal();
   const pushes = [];
-  const handlerResults = [];
   const mux = new ServeMux();
-  mux.handle(7, async (w, req) => {
-    const r1 = await w.startWrite(req.requestId, 7, Flags.Stream | Flags.Codec).writeBytes(big(POISON)).endWrite().then(
-      () => 'sent',
-      (err) => err.code,
-    );
-    handlerResults.push(r1);
-    await w.startWrite(req.requestId, 7, Flags.StreamEnd | Flags.Codec).writeBytes(big('after')).endWrite();
-  });
-  mux.handle(0, (w, req) => w.reply(req.requestId, 1, Buffer.concat([Buffer.from('hello world '), req.payload])));
+  mux.handle(0, hello);
   const { server, addr } = await startServer(mux, { codec: asyncCodec(), onPush: (f) => pushes.push(f.payload.toString().slice(0, 5)) });
   const conn = await connect(addr, { codec: asyncCodec() });
   try {
-    // Client side: push with the Codec flag and a payload the encoder refuses.
     let pushResult;
     try {
       pushResult = conn.push(1, big(POISON), Flags.Codec);
@@ -56,10 +48,42 @@ test('encode rejects for one payload: conn.push returns a Promise that rejects E
       pushResult = err;
     }
     const isPromise = typeof pushResult?.then === 'function';
-    const pushCode = isPromise ? await pushResult.then(() => "resolved", (e) => e.code) : "n/a (not a Promise)";
+    const pushCode = isPromise ? await pushResult.then(() => 'resolved', (e) => e.code) : 'n/a (not a Promise)';
     const ok = conn.push(1, big('fine1'), Flags.Codec);
     const okId = typeof ok?.then === 'function' ? await ok : ok;
-    // Server side: a handler's endWrite with the Codec flag and that payload.
+    const f = await within(conn.call(0, 'x'), 10_000, 'a later call');
+    await waitFor(() => pushes.length >= 1, 10_000, 'the later push to arrive');
+    report(`encode reject (push): conn.push returned ${isPromise ? 'a Promise' : typeof pushResult}, rejection code ${pushCode}; later push → ${typeof okId} ${okId}; server got pushes ${JSON.stringify(pushes)}; unhandled rejections: ${fatal.seen.length}${fatal.seen.length ? ` (${fatal.seen[0].err?.code} ${fatal.seen[0].err?.message})` : ''}`);
+    assert.is(fatal.seen.length, 0, `no unhandled rejection / uncaught exception: ${fatal.describe()}`);
+    assert.ok(isPromise, 'conn.push returns a Promise');
+    assert.is(pushCode, 'ERR_CODEC');
+    assert.is(typeof okId, 'bigint', 'a later push resolves its id');
+    assert.equal(pushes, ['fine1'], 'only the encodable push arrived');
+    assert.is(f.payload.toString(), 'hello world x');
+  } finally {
+    await conn.close();
+    await server.shutdown({ timeoutMs: 500 });
+    fatal.dispose();
+  }
+});
+
+test('encode rejects for one payload, server side: a handler endWrite with the Codec flag rejects ERR_CODEC, nothing sent for it, no unhandled rejection, the next frame on the stream arrives', async () => {
+  const fatal = trapFatal();
+  const handlerResults = [];
+  const mux = new ServeMux();
+  mux.handle(0, hello);
+  mux.handle(7, async (w, req) => {
+    handlerResults.push(
+      await w.startWrite(req.requestId, 7, Flags.Stream | Flags.Codec).writeBytes(big(POISON)).endWrite().then(
+        () => 'sent',
+        (err) => err.code,
+      ),
+    );
+    await w.startWrite(req.requestId, 7, Flags.StreamEnd | Flags.Codec).writeBytes(big('after')).endWrite();
+  });
+  const { server, addr } = await startServer(mux, { codec: asyncCodec() });
+  const conn = await connect(addr, { codec: asyncCodec() });
+  try {
     const { response } = conn.request(7, Flags.NB, 'go');
     const frames = [];
     const iter = (async () => {
@@ -67,13 +91,8 @@ test('encode rejects for one payload: conn.push returns a Promise that rejects E
     })();
     await within(iter.catch((e) => frames.push(`threw ${e.code}`)), 10_000, 'the stream answer');
     const f = await within(conn.call(0, 'x'), 10_000, 'a later call');
-    await waitFor(() => pushes.length >= 1, 10_000, 'the later push to arrive');
-    report(`encode reject: push returned ${isPromise ? "a Promise" : typeof pushResult}, rejection code ${pushCode}; later push id ${typeof okId} ${okId}; handler endWrite → ${JSON.stringify(handlerResults)}; client got ${JSON.stringify(frames)}; server pushes ${JSON.stringify(pushes)}; unhandled: ${fatal.seen.length}`);
+    report(`encode reject (endWrite): handler endWrite → ${JSON.stringify(handlerResults)}; client got ${JSON.stringify(frames)}; unhandled rejections: ${fatal.seen.length}`);
     assert.is(fatal.seen.length, 0, `no unhandled rejection / uncaught exception: ${fatal.describe()}`);
-    assert.ok(isPromise, 'conn.push returns a Promise');
-    assert.is(pushCode, 'ERR_CODEC');
-    assert.is(typeof okId, 'bigint', 'a later push resolves its id');
-    assert.equal(pushes, ['fine1'], 'only the encodable push arrived');
     assert.equal(handlerResults, ['ERR_CODEC']);
     assert.equal(frames, ['after'], 'the refused frame was not sent, the later one was (decoded)');
     assert.is(f.payload.toString(), 'hello world x');
@@ -84,10 +103,11 @@ test('encode rejects for one payload: conn.push returns a Promise that rejects E
   }
 });
 
-test('encode with a random 0-5 ms delay: stream frames and StreamEnd reach a raw peer in write order, plain frames do not overtake encoded ones; client pushes arrive in order', async () => {
+const K = 40;
+const expectedOrder = [...Array.from({ length: K }, (_, k) => String(k)), 'end'];
+
+test('encode with a random 0-5 ms delay, server side: stream frames then StreamEnd reach a raw peer in write order (plain frames do not overtake encoded ones)', async () => {
   const fatal = trapFatal();
-  const K = 40;
-  const pushes = [];
   const mux = new ServeMux();
   mux.handle(8, async (w, req) => {
     const writes = [];
@@ -95,26 +115,41 @@ test('encode with a random 0-5 ms delay: stream frames and StreamEnd reach a raw
     writes.push(w.startWrite(req.requestId, 8, Flags.StreamEnd).writeBytes('end').endWrite());
     await Promise.all(writes);
   });
-  const { server, port, addr } = await startServer(mux, { codec: asyncCodec({ jitter: true }), onPush: (f) => pushes.push(f.payload.toString().split(':')[0]) });
+  const { server, port } = await startServer(mux, { codec: asyncCodec({ jitter: true }) });
   const peer = await RawPeer.connect(port);
-  const conn = await connect(addr, { codec: asyncCodec({ jitter: true }) });
   try {
     peer.sendFrame(1, Flags.NB, 8, 'go');
     await within(peer.waitFrames(K + 1), 10_000, 'all stream frames');
     const got = peer.frames.map((f) => (f.flags & Flags.Codec ? zlib.inflateRawSync(f.payload) : f.payload).toString().split(':')[0]);
-    const expected = [...Array.from({ length: K }, (_, k) => String(k)), 'end'];
     const flagsOk = peer.frames.every((f, k) => (k < K ? (f.flags & Flags.Stream) !== 0 && (f.flags & Flags.StreamEnd) === 0 : (f.flags & Flags.StreamEnd) !== 0));
+    const inOrder = JSON.stringify(got) === JSON.stringify(expectedOrder);
+    report(`encode jitter (server→raw peer): ${inOrder ? 'in order' : `out of order; StreamEnd arrived as frame ${got.indexOf('end') + 1} of ${K + 1}; order ${got.join(',')}`}`);
+    assert.equal(got, expectedOrder, 'frames leave in write order');
+    assert.ok(flagsOk, 'Stream frames, then one StreamEnd');
+    assert.is(fatal.seen.length, 0, fatal.describe());
+  } finally {
+    peer.destroy();
+    await server.shutdown({ timeoutMs: 500 });
+    fatal.dispose();
+  }
+});
+
+test('encode with a random 0-5 ms delay, client side: pushes with and without the Codec flag arrive in write order', async () => {
+  const fatal = trapFatal();
+  const pushes = [];
+  const mux = new ServeMux();
+  const { server, addr } = await startServer(mux, { codec: asyncCodec({ jitter: true }), onPush: (f) => pushes.push(f.payload.toString().split(':')[0]) });
+  const conn = await connect(addr, { codec: asyncCodec({ jitter: true }) });
+  try {
     const sends = [];
     for (let k = 0; k < K; k++) sends.push(Promise.resolve(conn.push(2, big(`${k}:`), k % 3 === 0 ? 0 : Flags.Codec)));
     await Promise.allSettled(sends);
     await waitFor(() => pushes.length >= K, 10_000, () => `${K} pushes (got ${pushes.length})`);
-    report(`encode jitter: server→peer order ${JSON.stringify(got) === JSON.stringify(expected) ? 'in order' : JSON.stringify(got)}; client→server push order ${JSON.stringify(pushes) === JSON.stringify(expected.slice(0, K)) ? 'in order' : JSON.stringify(pushes)}`);
-    assert.equal(got, expected, 'frames leave in write order');
-    assert.ok(flagsOk, 'Stream frames, then one StreamEnd');
-    assert.equal(pushes, expected.slice(0, K), 'pushes arrive in write order');
+    const inOrder = JSON.stringify(pushes) === JSON.stringify(expectedOrder.slice(0, K));
+    report(`encode jitter (client pushes→server): ${inOrder ? 'in order' : `out of order: ${pushes.join(',')}`}`);
+    assert.equal(pushes, expectedOrder.slice(0, K), 'pushes arrive in write order');
     assert.is(fatal.seen.length, 0, fatal.describe());
   } finally {
-    peer.destroy();
     await conn.close();
     await server.shutdown({ timeoutMs: 500 });
     fatal.dispose();
@@ -125,7 +160,7 @@ test('decode rejects: that connection closes with ERR_CODEC, other connections (
   const fatal = trapFatal();
   const closes = [];
   const mux = new ServeMux();
-  mux.handle(0, (w, req) => w.reply(req.requestId, 1, Buffer.concat([Buffer.from('hello world '), req.payload])));
+  mux.handle(0, hello);
   const { server, port, addr } = await startServer(mux, { codec: asyncCodec(), onClose: (_i, err) => closes.push(err?.code ?? null) });
   const good = await connect(addr);
   const goodCodec = await connect(addr, { codec: asyncCodec() });
