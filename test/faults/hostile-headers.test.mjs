@@ -50,7 +50,7 @@ test(`${N} connections announcing exactly maxFrameSize (10 MiB) and trickling: s
       for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], g[k]);
     }
     const stats = await fx.stats();
-    report(`10 MiB headers x${N} + trickle: peak growth ${fmtGrowth(peak)} (connections open on the server: ${stats.connections})`);
+    report(`10 MiB headers x${N} + trickle: peak growth ${fmtGrowth(peak)} (connections open on the server: ${stats.connections}; closed meanwhile: ${JSON.stringify(fx.closes)})`);
     assert.is(stats.connections, N, 'every attacker was still connected while measured');
     assert.ok(peak.rss < BOUND, `rss growth ${(peak.rss / MiB).toFixed(1)} MiB < 64 MiB`);
     assert.ok(peak.arrayBuffers < BOUND, `arrayBuffers growth ${(peak.arrayBuffers / MiB).toFixed(1)} MiB < 64 MiB`);
