@@ -1,5 +1,5 @@
-// Test runner: unit suites once, behavioural suites once per backend, native
-// suites once. Each file runs in its own process (uvu prints its totals);
+// Test runner: unit suites once, behavioural and fault suites (test/faults/)
+// once per backend, native suites once. Each file runs in its own process (uvu prints its totals);
 // the last line is "N passed, M failed" for CI.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -51,6 +51,7 @@ for (const b of backends) {
     continue;
   }
   for (const file of list('behaviour')) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
+  for (const file of list('faults')) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
 }
 for (const file of list('native')) runs.push({ file, env: {} });
 
