@@ -18,6 +18,7 @@ const MAX_WIRE_PAYLOAD = 0xffffffff - MIN_LENGTH;
 const noop = (): void => {};
 
 type Encoded = { buf: Buffer } | { err: unknown };
+const NOT_ENCODED: Encoded = { buf: EMPTY };
 
 /**
  * Layer 2 of a session: everything that leaves. Stream-state checks, the
@@ -94,34 +95,42 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
             (buf: Buffer): Encoded => ({ buf }),
             (err: unknown): Encoded => ({ err }),
           );
-          return this.inOrder(() => settled.then((r) => ('err' in r ? quietReject(new QrpcError('ERR_CODEC', 'codec.encode failed', { cause: r.err })) : this.writeEncoded(requestId, flags, cmd, payload, r.buf))));
+          return this.inOrder(settled, (r) =>
+            'err' in r ? quietReject(new QrpcError('ERR_CODEC', 'codec.encode failed', { cause: r.err })) : this.writeEncoded(requestId, flags, cmd, payload, r.buf),
+          );
         }
-        if (this.outChain !== null) return this.inOrder(() => this.writeEncoded(requestId, flags, cmd, payload, encoded));
+        if (this.outChain !== null) return this.inOrder(null, () => this.writeEncoded(requestId, flags, cmd, payload, encoded));
         return this.writeEncoded(requestId, flags, cmd, payload, encoded);
       }
     }
-    if (this.outChain !== null) return this.inOrder(() => this.write(requestId, flags, cmd, payload));
+    if (this.outChain !== null) return this.inOrder(null, () => this.write(requestId, flags, cmd, payload));
     return this.write(requestId, flags, cmd, payload);
   }
 
   /**
-   * Runs `job` (which hands one frame to the transport) after every write
-   * queued before it; later writes wait for it. The returned promise is the
-   * job's result; the chain itself never rejects.
+   * Hands one frame to the transport (`write`, once `encoding` settled) after
+   * every frame queued before it; later writes wait for this one to be handed
+   * over (not for the drain). Returns the write's own result; the chain
+   * itself never rejects.
    */
-  private inOrder(job: () => Promise<void>): Promise<void> {
+  private inOrder(encoding: Promise<Encoded> | null, write: (encoded: Encoded) => Promise<void>): Promise<void> {
     const x = this.more();
     const prev = x.outChain ?? RESOLVED;
     let result: Promise<void> = RESOLVED;
-    const link = prev.then(() => {
-      result = job();
-    });
-    x.outChain = link;
+    const handed =
+      encoding === null
+        ? prev.then(() => {
+            result = write(NOT_ENCODED);
+          })
+        : Promise.all([prev, encoding]).then(([, encoded]) => {
+            result = write(encoded);
+          });
+    x.outChain = handed;
     x.outCount++;
-    link.then(() => {
+    handed.then(() => {
       if (--x.outCount === 0) x.outChain = null;
     });
-    const out = link.then(() => result);
+    const out = handed.then(() => result);
     out.catch(noop);
     return out;
   }

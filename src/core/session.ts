@@ -241,6 +241,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
   /** @internal transport event: the connection closed (exactly once). */
   onClose(error: QrpcError | null): void {
     if (this.isClosed) return;
+    const byUs = this.isClosing;
     this.isClosed = true;
     if (error !== null && this.closeError === null) {
       // Closes the transport decided (bad frames, timeouts, socket errors); fail() logs the session's own.
@@ -248,7 +249,8 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       this.logger[quiet ? 'debug' : 'warn']({ code: error.code, err: error, remoteAddress: this.remoteAddress }, 'qrpc: connection closed');
     }
     this.closeError ??= error;
-    const cause = this.closeError ?? (this.isClosingLocally ? null : new QrpcError('ERR_SOCKET', 'the peer closed the connection'));
+    // After a peer's close (a crash looks the same: the kernel sends its FIN) the pending calls still say why.
+    const cause = this.closeError ?? (byUs ? null : new QrpcError('ERR_SOCKET', 'the peer closed the connection'));
     const closedError = new QrpcError('ERR_CONN_CLOSED', cause ? `connection closed: ${cause.message}` : 'connection closed', { cause: cause ?? undefined });
     this.abandonAll(closedError);
     this.queue?.cancelAll(closedError);
@@ -267,10 +269,6 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       }
     }
     this.checkIdle();
-  }
-
-  private get isClosingLocally(): boolean {
-    return this.isClosing;
   }
 
   /** Runs once when the connection closes (on a later microtask if it already has). */

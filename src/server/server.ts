@@ -72,7 +72,7 @@ export class Server {
   /** Undoes a failed listen: closes what came up (and anything it accepted) so a retry starts clean. */
   private async backToIdle(error: QrpcError): Promise<void> {
     await Promise.all(this.bindings.map((b) => b.closeListener()));
-    for (const b of this.bindings) for (const conn of [...b.connections]) conn.close(error);
+    for (const b of this.bindings) for (const conn of [...b.connections]) conn[kSession].close(error);
     this.listening = null;
     this.transport = null;
   }
