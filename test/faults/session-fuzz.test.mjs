@@ -228,6 +228,7 @@ test(`fuzz A: ${seedsA.length} seeded rounds of random frame sequences from a ra
         try {
           const f = await within(fresh.call(0, `seed${seed}`), 5_000, 'fresh client call');
           assert.is(f.payload.toString(), `hello world seed${seed}`);
+          assert.is(server.stats(0).openStreams, 0, 'a completed call leaves no stream record behind (and the fuzzed connection left none)');
         } finally {
           await fresh.close();
         }
@@ -307,6 +308,7 @@ test(`fuzz B: ${seedsB.length} seeded rounds of random frames from a raw "server
           outcomes[k] = (outcomes[k] ?? 0) + 1;
         }
         await within(conn.closed, 5_000, 'conn.closed after the raw peer closed');
+        assert.is(conn.openStreams, 0, 'no call or served request left tracked after the close');
         await waitFor(() => running.client === 0, 5_000, () => `every client handler finished after the close (${running.client} still running)`);
         assert.is(fatal.seen.length, before, `no unhandled rejection / uncaught exception: ${fatal.seen.slice(before).map((s) => `${s.kind}: ${s.err?.stack ?? s.err}`).join('\n')}`);
       } catch (err) {
