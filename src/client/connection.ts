@@ -98,6 +98,7 @@ export class Connection {
       maxInboundFramesPerSecond: 0,
       maxInflightNonBlocking: 0,
       nextPushId: null,
+      context: null,
     });
     session.publicConnection = this;
     this.session = session;

@@ -25,8 +25,12 @@ const MAX_QUEUED_REQUESTS = 1024;
  * ones at once, every request answered.
  */
 export abstract class SessionInbound<C> extends SessionOutbound<C> {
-  private inflightNonBlocking = 0;
+  /** Handlers running: the non-blocking ones plus the blocking one, if any (blockingBusy); one field for both (idle memory). */
   private activeHandlers = 0;
+
+  private get inflightNonBlocking(): number {
+    return this.activeHandlers - (this.blockingBusy ? 1 : 0);
+  }
 
   /** A connection-level notice from the peer (a reset of request id 0): it is closing us for `reason`. */
   protected abstract onNotice(reason: number): void;
@@ -249,7 +253,6 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
         this.fail(new QrpcError('ERR_TOO_MANY_INFLIGHT', `more than ${this.options.maxInflightNonBlocking} non-blocking requests in flight`));
         return;
       }
-      this.inflightNonBlocking++;
     } else {
       this.blockingBusy = true;
     }
@@ -282,8 +285,7 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
   /** Every request gets an answer: a handler that ends without its final frame is answered with a reset. */
   private handlerDone(req: RequestFrame, nonBlocking: boolean, error: unknown): void {
     this.activeHandlers--;
-    if (nonBlocking) this.inflightNonBlocking--;
-    else this.blockingBusy = false;
+    if (!nonBlocking) this.blockingBusy = false;
     if (error !== null) {
       this.logger.error({ err: error, cmd: req.cmd, requestId: String(req.requestId), remoteAddress: this.remoteAddress }, 'qrpc: handler failed');
     }

@@ -36,4 +36,6 @@ export interface SessionOptions<C = unknown> {
   queueLimit: number;
   /** Push IDs: the server's counter; a client takes them from its request IDs, as Go does. */
   nextPushId: (() => bigint) | null;
+  /** What the layer above shares among all sessions of these options (the server's Binding), so no session carries it. */
+  context: unknown;
 }

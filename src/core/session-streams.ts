@@ -49,6 +49,11 @@ export abstract class SessionStreams<C> extends SessionState {
     this.nextKey = Number(this.nextId);
   }
 
+  /** The shared context of this session's options (SessionOptions.context). */
+  get context(): unknown {
+    return this.options.context;
+  }
+
   /** Closes now with a reason (protocol errors, limits). */
   abstract fail(error: QrpcError): void;
 

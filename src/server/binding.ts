@@ -52,6 +52,7 @@ export class Binding {
       maxInboundFramesPerSecond: options.maxInboundFramesPerSecond ?? 0,
       maxInflightNonBlocking: options.maxInflightNonBlocking ?? 0,
       nextPushId: () => server.getPushId(),
+      context: this,
     };
   }
 
@@ -85,7 +86,7 @@ export class Binding {
 
   private accept(transport: TransportConnection): void {
     const o = this.options;
-    const info = new ConnectionInfo(transport, this.sessionOptions, this);
+    const info = new ConnectionInfo(transport, this.sessionOptions);
     if (this.draining) {
       transport.destroy(new QrpcError('ERR_SHUTDOWN', 'the server is shutting down'));
       return;

@@ -22,15 +22,18 @@ export class ConnectionInfo {
   data: unknown = undefined;
   /** @internal */
   readonly [kSession]: Session<ConnectionInfo>;
-  readonly #binding: Binding;
   #id: string | null = null;
 
-  /** @internal made by the binding for each accepted connection */
-  constructor(transport: TransportConnection, options: SessionOptions<ConnectionInfo>, binding: Binding) {
+  /** @internal made by the binding for each accepted connection; `options.context` is the Binding */
+  constructor(transport: TransportConnection, options: SessionOptions<ConnectionInfo>) {
     const session = new Session<ConnectionInfo>(transport, options);
     session.publicConnection = this;
     this[kSession] = session;
-    this.#binding = binding;
+  }
+
+  /** The binding is shared by all its connections through the session options: no field per connection. */
+  get #binding(): Binding {
+    return this[kSession].context as Binding;
   }
 
   get server(): Server {
