@@ -1,4 +1,5 @@
 import type { Frame } from '../protocol/frame.js';
+import { QrpcError } from '../protocol/errors.js';
 
 /** Told when a queue holds more than its bound of unread frames, and again once it is back under half of it. */
 export interface QueuePressure {
@@ -109,7 +110,7 @@ export class FrameQueue implements AsyncIterable<Frame> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Frame> {
-    if (this.iterating) throw new Error('a frame sequence can be iterated only once');
+    if (this.iterating) throw new QrpcError('ERR_INVALID_ARG', 'a frame sequence can be iterated only once');
     this.iterating = true;
     return {
       next: () => this.next(),

@@ -1,6 +1,6 @@
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone, isNonBlock } from '../protocol/flags.js';
-import { requestIdOf, type Frame } from '../protocol/frame.js';
+import { asBytes, describeValue, requestIdOf, type Frame } from '../protocol/frame.js';
 import type { Call } from './call.js';
 import { PerSecondCounter } from './rate.js';
 import { RequestFrame } from './request.js';
@@ -115,11 +115,22 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
       }
       if (decoded instanceof Promise) {
         return decoded.then(
-          (buf) => this.route(requestId, key, flags, cmd, buf),
+          (buf) => this.routeDecoded(requestId, key, flags, cmd, buf),
           (err) => this.fail(new QrpcError('ERR_CODEC', `frame ${requestId} could not be decoded`, { cause: err })),
         );
       }
-      payload = decoded;
+      this.routeDecoded(requestId, key, flags, cmd, decoded);
+      return;
+    }
+    this.route(requestId, key, flags, cmd, payload);
+  }
+
+  /** A codec's output must be bytes: anything else is the codec's failure (ERR_CODEC), not a crash later on. */
+  private routeDecoded(requestId: bigint, key: number, flags: number, cmd: number, decoded: unknown): void {
+    const payload = asBytes(decoded);
+    if (payload === null) {
+      this.fail(new QrpcError('ERR_CODEC', `codec.decode returned ${describeValue(decoded)} for frame ${requestId}, not a Buffer or Uint8Array`));
+      return;
     }
     this.route(requestId, key, flags, cmd, payload);
   }

@@ -1,14 +1,14 @@
 // Node's Buffer global is an accessor: the module binding skips a getter call per use on the hot paths.
 import { Buffer } from 'node:buffer';
-import { QrpcError } from '../protocol/errors.js';
+import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone } from '../protocol/flags.js';
-import { MIN_LENGTH } from '../protocol/frame.js';
+import { MIN_LENGTH, asBytes, describeValue } from '../protocol/frame.js';
 import { WRITE_CLOSED, WRITE_QUEUED } from '../transport/types.js';
 import { Call } from './call.js';
 import { RequestFrame } from './request.js';
 import { SessionStreams } from './session-streams.js';
 import { PAUSE_OUTPUT, PAUSE_STREAMS } from './session-state.js';
-import { SEND, SEND_DONE, step } from './stream-state.js';
+import { SELF_CLOSED, SEND, SEND_DONE, step } from './stream-state.js';
 import { quietReject } from './writer.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -70,9 +70,25 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
         state.state = next;
         if (state instanceof RequestFrame) this.release(state);
         else this.releaseCall(state);
+        if ((flags & Flags.Codec) !== 0 && (next & SELF_CLOSED) !== 0) return this.emitFinal(requestId, flags, cmd, payload, preEncoded);
       }
     }
     return this.emit(requestId, flags, cmd, payload, preEncoded);
+  }
+
+  /**
+   * A final frame through the codec: if encoding fails, our half is closed
+   * but nothing was sent, so a reset goes in its place and the peer's wait
+   * ends instead of hanging.
+   */
+  private emitFinal(requestId: bigint, flags: number, cmd: number, payload: Buffer, preEncoded: boolean): Promise<void> {
+    const sent = this.emit(requestId, flags, cmd, payload, preEncoded);
+    if (sent !== RESOLVED) {
+      sent.catch((err: QrpcError) => {
+        if (err.code === 'ERR_CODEC' || err.code === 'ERR_NO_CODEC') void this.writeReset(requestId, ResetReason.None);
+      });
+    }
+    return sent;
   }
 
   /** Encodes (Codec flag) and writes, keeping the order of writes behind an asynchronous encode. */
@@ -136,7 +152,9 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
   }
 
   /** Go's rule: when encoding makes the payload larger, send it plain and clear the flag. */
-  private writeEncoded(requestId: bigint, flags: number, cmd: number, plain: Buffer, encoded: Buffer): Promise<void> {
+  private writeEncoded(requestId: bigint, flags: number, cmd: number, plain: Buffer, output: unknown): Promise<void> {
+    const encoded = asBytes(output);
+    if (encoded === null) return quietReject(new QrpcError('ERR_CODEC', `codec.encode returned ${describeValue(output)}, not a Buffer or Uint8Array: nothing was sent`));
     if (encoded.length > plain.length) return this.write(requestId, flags & ~Flags.Codec, cmd, plain);
     return this.write(requestId, flags, cmd, encoded);
   }

@@ -36,6 +36,13 @@ export function toPayload(payload: PayloadInput): Buffer {
   throw new QrpcError('ERR_INVALID_ARG', `payload must be a Buffer, Uint8Array or string, got ${describeValue(payload)}`);
 }
 
+/** `value` as a Buffer when it is bytes (a Buffer or other Uint8Array), else null. */
+export function asBytes(value: unknown): Buffer | null {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return null;
+}
+
 /** Names a wrong argument in an error message without dumping it. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -50,7 +57,7 @@ const TWO_32 = 2 ** 32;
 export function writeHeader(out: Buffer, offset: number, payloadLength: number, requestId: bigint, flags: number, cmd: number): void {
   // Encoded in a reusable 16-byte scratch, then copied: a DataView per call costs more than the copy.
   writeHeaderView(HEADER_SCRATCH_VIEW, 0, payloadLength, requestId, flags, cmd);
-  if (offset < 0 || offset + HEADER_SIZE > out.length) throw new RangeError(`no room for a header at offset ${offset} of ${out.length} bytes`);
+  if (offset < 0 || offset + HEADER_SIZE > out.length) throw new QrpcError('ERR_INVALID_ARG', `no room for a header at offset ${offset} of ${out.length} bytes`);
   for (let i = 0; i < HEADER_SIZE; i++) out[offset + i] = HEADER_SCRATCH[i];
 }
 
