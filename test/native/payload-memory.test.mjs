@@ -155,6 +155,31 @@ if (t) {
       await listener.close();
     });
   }
+
+  test('a record whose buffer was detached anyway (a runtime without markAsUntransferable): that connection closes, the events callback does not throw', async () => {
+    const { listener, c, rec } = await echoPair();
+    await sendAndCheck(c, rec, 0, 10);
+    const other = await echoPair();
+    // A detached buffer and one FRAME record pointing into it, delivered through the loop's events callback
+    // exactly as native delivers a batch (the table is only read by JS while a batch is being delivered).
+    const ab = new ArrayBuffer(64);
+    structuredClone(ab, { transfer: [ab] });
+    assert.is(ab.byteLength, 0, 'detached');
+    const ev = new Uint32Array(t.loop.ev32.buffer);
+    ev.fill(0, 0, 8);
+    ev[0] = 1; // EV_FRAME
+    ev[1] = c.id;
+    ev[6] = 10; // payload length
+    ev[7] = 1; // buffers[0]
+    t.loop.onEvents(1, [ab], 0);
+    await rec.untilClosed();
+    assert.is(rec.closed?.code, 'ERR_SOCKET');
+    assert.is(rec.frames.length, 10, 'nothing delivered for the lost frame');
+    await sendAndCheck(other.c, other.rec, 0, 20);
+    other.c.destroy();
+    await listener.close();
+    await other.listener.close();
+  });
 }
 
 test.run();
