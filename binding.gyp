@@ -18,6 +18,7 @@
       "sources": [
         "native/addon.cc",
         "native/loop.cc",
+        "native/payload_memory.cc",
         "native/conn_table.cc",
         "native/send_queue.cc",
         "native/timer_wheel.cc"

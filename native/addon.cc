@@ -6,11 +6,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstring>
+
+#include <sys/epoll.h>
 
 #include "state.h"
 
@@ -354,6 +357,20 @@ static Napi::Value SockBuffers(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// inputQueued(id) -> [bytes the kernel holds unread for the socket, reading (EPOLLIN armed)] (tests: pause/resume)
+static Napi::Value InputQueued(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State* s = GetState(info);
+  Conn* c = s->conns.Get(U32(info[0]));
+  if (c == nullptr) return env.Undefined();
+  int n = 0;
+  if (ioctl(c->fd, FIONREAD, &n) < 0) n = -errno;
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, n));
+  out.Set(1u, Napi::Boolean::New(env, (c->ep_mask & EPOLLIN) != 0));
+  return out;
+}
+
 static Napi::Value Flush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State* s = GetState(info);
@@ -405,9 +422,13 @@ static Napi::Value Flush(const Napi::CallbackInfo& info) {
         s->DropConn(c);
         continue;
       }
-      if (!c->out.PushIov(s->iov.data(), s->iov.size(), size_t(n))) abort();
+      if (!c->out.PushIov(s->iov.data(), s->iov.size(), size_t(n))) {
+        s->FailConn(c);
+        continue;
+      }
     } else if (!c->out.PushIov(s->iov.data(), s->iov.size(), 0)) {
-      abort();
+      s->FailConn(c);
+      continue;
     }
     s->AfterQueue(c);
   }
@@ -454,8 +475,12 @@ static Napi::Value Broadcast(const Napi::CallbackInfo& info) {
       if (size_t(n) == len) continue;
       skip = size_t(n);
     }
-    if (blk == nullptr && (blk = SharedBlock::Create(data, len)) == nullptr) abort();
-    if (!c->out.PushShared(blk, skip)) abort();
+    if ((blk == nullptr && (blk = SharedBlock::Create(data, len)) == nullptr) || !c->out.PushShared(blk, skip)) {
+      // It did not take the bytes after all: out of memory closes it (its close is reported).
+      took--;
+      s->FailConn(c);
+      continue;
+    }
     s->AfterQueue(c);
   }
   if (blk) blk->Unref();
@@ -467,7 +492,7 @@ struct TestSink {
   Napi::Env env;
   Napi::Array frames;
   uint32_t n = 0;
-  void Frame(const uint8_t* f, size_t total, uint8_t*&) {
+  bool Frame(const uint8_t* f, size_t total, uint8_t*&) {
     Napi::Array fr = Napi::Array::New(env, 5);
     uint32_t word = ReadU32BE(f + 12);
     fr.Set(0u, Napi::Number::New(env, ReadU32BE(f + 4)));
@@ -476,6 +501,7 @@ struct TestSink {
     fr.Set(3u, Napi::Number::New(env, word & 0xffffff));
     fr.Set(4u, Napi::Buffer<uint8_t>::Copy(env, f + kHeaderSize, total - kHeaderSize));
     frames.Set(n++, fr);
+    return true;
   }
 };
 
@@ -511,7 +537,23 @@ static Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("timers", Napi::Number::New(env, double(s->wheel.size())));
   o.Set("connSize", Napi::Number::New(env, double(sizeof(Conn))));
   o.Set("epollFd", Napi::Number::New(env, s->epfd));
+  // Capacity of the buffers holding partial frames on this thread (grows with
+  // the bytes received, not with the lengths the headers claim).
+  o.Set("tailBytes", Napi::Number::New(env, double(g_tail_bytes)));
+  // The wheel's uv timer: how often it woke the loop, and when it is due next
+  // (-1 = not armed). It is armed only for the earliest deadline.
+  o.Set("timerWakeups", Napi::Number::New(env, double(s->timer_wakeups)));
+  o.Set("timerDueInMs", Napi::Number::New(env, s->timer_armed ? double(uv_timer_get_due_in(s->timer)) : -1.0));
   return o;
+}
+
+// __failAllocations(n): test-only fault injection, the next n allocations on
+// peer-driven paths (payload memory, parser tails, send queues) fail. Returns
+// how many were still pending.
+static Napi::Value FailAllocations(const Napi::CallbackInfo& info) {
+  uint32_t before = g_fail_allocations;
+  g_fail_allocations = U32(info[0]);
+  return Napi::Number::New(info.Env(), before);
 }
 
 // ---------------------------------------------------------------- teardown
@@ -565,6 +607,8 @@ static Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("parseForTest", Napi::Function::New(env, ParseForTest, "parseForTest"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("sockBuffers", Napi::Function::New(env, SockBuffers, "sockBuffers"));
+  exports.Set("inputQueued", Napi::Function::New(env, InputQueued, "inputQueued"));
+  exports.Set("__failAllocations", Napi::Function::New(env, FailAllocations, "__failAllocations"));
   return exports;
 }
 

@@ -22,19 +22,10 @@ static constexpr size_t kScratchSize = 64 * 1024;
 // A full scratch chunk holds at most kScratchSize/16 frames, plus one from the
 // tail and a close: room for that many records must exist before a read.
 static constexpr size_t kRoomPerRead = kScratchSize / kHeaderSize + 8;
-// Payloads assembled in a parser tail at least this big are handed to JS as
-// their own ArrayBuffer (zero copy) instead of being copied into the pool.
-static constexpr size_t kOwnThreshold = 16 * 1024;
-static constexpr size_t kPoolSize = 512 * 1024;
-// Most payload bytes one read can copy into the pool: the scratch chunk plus a
-// frame completed from the parser tail (smaller than kOwnThreshold).
-static constexpr size_t kPoolReserve = kScratchSize + kOwnThreshold;
 static constexpr int kReadsPerWake = 4;
 static constexpr int kAcceptsPerWake = 128;
 static constexpr uint64_t kAcceptBackoffMs = 100;
 static constexpr uint64_t kListenerTag = 1ull << 32;
-
-static void FreeSlab(napi_env, void* data, void*) { free(data); }
 
 int State::Init(napi_env e) {
   env = e;
@@ -117,38 +108,21 @@ uint32_t* State::PushEvent(uint32_t type, uint32_t id) {
   return r;
 }
 
-// Room for one more read: event records and pool space (the caller dispatches
-// and calls NewPool when there is not).
-bool State::EnsureRoom() { return ev_count + kRoomPerRead <= ev_cap && pool_cap - pool_used >= kPoolReserve; }
-
-// Called with no undelivered payloads in the current pool (right after a
-// dispatch): the old pool stays alive for as long as JS holds views into it.
-void State::NewPool() {
-  if (pool_ref != nullptr) napi_delete_reference(env, pool_ref);
-  pool_ref = nullptr;
-  pool = nullptr;
-  pool_used = pool_cap = 0;
-  napi_value ab;
-  void* data;
-  if (napi_create_arraybuffer(env, kPoolSize, &data, &ab) != napi_ok ||
-      napi_create_reference(env, ab, 1, &pool_ref) != napi_ok)
-    abort();  // cannot deliver frames: out of memory
-  pool = static_cast<uint8_t*>(data);
-  pool_cap = kPoolSize;
-}
+// Room for one more read: event records (payload memory is allocated per
+// payload, see payload_memory.cc).
+bool State::EnsureRoom() { return ev_count + kRoomPerRead <= ev_cap; }
 
 void State::Dispatch() {
   if (ev_count == 0 || !initialized) return;
+  // onEvents(count, buffers, carried): `carried` = index+1 of the one buffer
+  // JS has seen (and marked untransferable) in an earlier batch, 0 if none.
   napi_value args[3];
   napi_create_uint32(env, uint32_t(ev_count), &args[0]);
-  if (pool_in_batch) napi_get_reference_value(env, pool_ref, &args[1]);
+  if (buffers) args[1] = buffers;
   else napi_get_undefined(env, &args[1]);
-  pool_in_batch = false;
-  if (extras) args[2] = extras;
-  else napi_get_undefined(env, &args[2]);
-  extras = nullptr;
-  extras_len = 0;
+  napi_create_uint32(env, carried_index, &args[2]);
   ev_count = 0;
+  AfterDispatch();
   napi_value recv, fn, result;
   napi_get_global(env, &recv);  // make_callback wants an object receiver
   fn = on_events.Value();
@@ -165,30 +139,16 @@ void State::Dispatch() {
 struct BatchSink {
   State* s;
   uint32_t id;
-  void Frame(const uint8_t* f, size_t total, uint8_t*& owned) {
+  bool Frame(const uint8_t* f, size_t total, uint8_t*& owned) {
     uint32_t* r = s->PushEvent(kEvFrame, id);
     memcpy(r + 2, f + 4, 8);  // request id, big-endian
     r[4] = ReadU32BE(f + 12);
     size_t len = total - kHeaderSize;
     r[6] = uint32_t(len);
-    if (len == 0) return;
-    if (owned != nullptr && len >= kOwnThreshold) {
-      napi_value ab;
-      if (napi_create_external_arraybuffer(s->env, owned, total, FreeSlab, nullptr, &ab) == napi_ok) {
-        owned = nullptr;
-        if (s->extras == nullptr) napi_create_array(s->env, &s->extras);
-        napi_set_element(s->env, s->extras, s->extras_len, ab);
-        r[5] = kHeaderSize;
-        r[7] = ++s->extras_len;
-        return;
-      }
-    }
-    // ReadConn reserved kPoolReserve bytes before the read.
-    if (s->pool_used + len > s->pool_cap) abort();
-    memcpy(s->pool + s->pool_used, f + kHeaderSize, len);
-    r[5] = uint32_t(s->pool_used);
-    s->pool_used += len;
-    s->pool_in_batch = true;
+    if (len == 0) return true;
+    if (s->PlacePayload(r, f + kHeaderSize, len, owned, total)) return true;
+    s->ev_count--;  // not delivered: the connection closes with kCloseNoMemory
+    return false;
   }
 };
 
@@ -223,24 +183,44 @@ void State::Reschedule(Conn* c) {
   }
   if (due == UINT64_MAX) {
     wheel.Cancel(&c->timer);
+    if (wheel.size() == 0 && timer_armed) RearmTimer();  // stops it
   } else if (!c->timer.Linked() || due < c->timer.due) {
     wheel.Schedule(&c->timer, due);
+    ArmTimerFor(due);
   }
-  EnsureTimer();
 }
 
-void State::EnsureTimer() {
-  if (wheel.size() > 0 && !timer_running && !closing) {
-    timer_running = true;
-    wheel.Start(Now());
-    uv_timer_start(timer, [](uv_timer_t* t) {
-      State* s = static_cast<State*>(t->data);
-      if (s->closing) return;
-      Napi::HandleScope scope(s->env);
-      s->OnTimer();
-      s->FinishWake();
-    }, TimerWheel::kTickMs, TimerWheel::kTickMs);
+static void OnWheelTimer(uv_timer_t* t) {
+  State* s = static_cast<State*>(t->data);
+  s->timer_armed = false;
+  if (s->closing) return;
+  s->timer_wakeups++;
+  Napi::HandleScope scope(s->env);
+  s->OnTimer();
+  s->FinishWake();
+}
+
+// O(1): only an earlier deadline than the armed one restarts the timer.
+void State::ArmTimerFor(uint64_t due) {
+  if (closing) return;
+  uint64_t at = TimerWheel::TickOf(due) * TimerWheel::kTickMs;  // the end of its tick: Advance then reaches its slot
+  if (timer_armed && timer_due <= at) return;
+  uint64_t now = Now();
+  timer_armed = true;
+  timer_due = at;
+  uv_timer_start(timer, OnWheelTimer, at > now ? at - now : 0, 0);
+}
+
+void State::RearmTimer() {
+  if (closing) return;
+  uint64_t next = wheel.NextDue();
+  if (next == UINT64_MAX) {
+    if (timer_armed) uv_timer_stop(timer);
+    timer_armed = false;
+    return;
   }
+  timer_armed = false;
+  ArmTimerFor(next);
 }
 
 void State::DropConn(Conn* c) {
@@ -298,6 +278,11 @@ Conn* State::NewConn(int fd, const SockOpts& o) {
   return c;
 }
 
+void State::FailConn(Conn* c) {
+  Report(c->id, kReportNoMemory, 0);
+  DropConn(c);
+}
+
 void State::Report(uint32_t id, uint32_t kind, uint32_t value) {
   uint32_t n = report[0];
   if (1 + (n + 1) * 3 > report_cap) return;  // callers bound the count
@@ -325,7 +310,6 @@ void State::ReadConn(Conn* c) {
   for (int i = 0; i < kReadsPerWake; i++) {
     if (!EnsureRoom()) {
       Dispatch();
-      if (pool_cap - pool_used < kPoolReserve) NewPool();
       c = conns.Get(id);
       if (c == nullptr || (c->flags & (kAttached | kPaused | kEof)) != kAttached) return;
     }
@@ -337,7 +321,7 @@ void State::ReadConn(Conn* c) {
       if (e != kParseOk) {
         if (e == kInvalidFrame) CloseConn(c, kCloseInvalidFrame, c->parser.bad_length);
         else if (e == kFrameTooLarge) CloseConn(c, kCloseTooLarge, c->parser.bad_length);
-        else CloseConn(c, kCloseSocket, ENOMEM);
+        else CloseConn(c, kCloseNoMemory, 0);
         return;
       }
       if (c->parser.AwaitingPayload()) {
@@ -454,7 +438,7 @@ void State::OnListenerReady(Listener* l) {
         l->backoff = true;
         UpdateListener(l);
         wheel.Schedule(&l->timer, Now() + kAcceptBackoffMs);
-        EnsureTimer();
+        ArmTimerFor(Now() + kAcceptBackoffMs);
       }
       return;
     }
@@ -559,10 +543,7 @@ void State::OnTimer() {
       UpdateListener(l);
     }
   });
-  if (wheel.size() == 0 && timer_running) {
-    timer_running = false;
-    uv_timer_stop(timer);
-  }
+  RearmTimer();
 }
 
 void State::Teardown() {

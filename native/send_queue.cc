@@ -1,5 +1,7 @@
 #include "send_queue.h"
 
+#include "alloc.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <sys/socket.h>
@@ -9,7 +11,7 @@
 namespace qrpc {
 
 SharedBlock* SharedBlock::Create(const uint8_t* p, size_t len) {
-  SharedBlock* b = static_cast<SharedBlock*>(malloc(sizeof(SharedBlock) + len));
+  SharedBlock* b = static_cast<SharedBlock*>(TryMalloc(sizeof(SharedBlock) + len));
   if (b == nullptr) return nullptr;
   b->refs = 1;
   b->len = uint32_t(len);
@@ -34,7 +36,7 @@ bool SendQueue::PushIov(const struct iovec* iov, size_t cnt, size_t skip) {
   for (size_t i = 0; i < cnt; i++) total += iov[i].iov_len;
   if (total <= skip) return true;
   total -= skip;
-  Chunk* c = static_cast<Chunk*>(malloc(sizeof(Chunk) + total));
+  Chunk* c = static_cast<Chunk*>(TryMalloc(sizeof(Chunk) + total));
   if (c == nullptr) return false;
   uint8_t* out = reinterpret_cast<uint8_t*>(c + 1);
   size_t at = 0;
@@ -65,7 +67,7 @@ bool SendQueue::PushCopy(const uint8_t* p, size_t len) {
 
 bool SendQueue::PushShared(SharedBlock* b, size_t skip) {
   if (skip >= b->len) return true;
-  Chunk* c = static_cast<Chunk*>(malloc(sizeof(Chunk)));
+  Chunk* c = static_cast<Chunk*>(TryMalloc(sizeof(Chunk)));
   if (c == nullptr) return false;
   b->Ref();
   c->shared = b;

@@ -16,7 +16,8 @@ namespace qrpc {
 
 // Event records shared with JS: 8 x uint32 (32 bytes) each.
 //   [0] type  [1] conn id  [2..3] request id, big-endian bytes (FRAME)
-//   [4] flags<<24|cmd (FRAME) / a   [5] payload offset / b   [6] payload length   [7] extra index+1 (0 = slab)
+//   [4] flags<<24|cmd (FRAME) / a   [5] payload offset / b   [6] payload length
+//   [7] index+1 of the payload's ArrayBuffer in the batch's buffer array (0 = empty payload)
 // ACCEPT and CONNECTED carry the socket's addresses (so JS keeps three small
 // integers per connection instead of strings, and needs no call to fetch them):
 //   [4] bits 24..31 address kind: 1 IPv4, 2 IPv4-mapped IPv6, 0 not packed (ask addresses())
@@ -39,6 +40,7 @@ enum CloseReason : uint32_t {
   kCloseWriteTimeout = 4,
   kCloseStalled = 5,
   kCloseSocket = 6,
+  kCloseNoMemory = 7,  // an allocation for this connection failed: ERR_NO_MEMORY
 };
 
 enum ConnFlags : uint16_t {
@@ -125,7 +127,11 @@ struct State {
   int epfd = -1;
   uv_poll_t* poll = nullptr;
   uv_timer_t* timer = nullptr;
-  bool timer_running = false;
+  // The wheel's one-shot uv timer, armed for the earliest deadline only (an
+  // idle server with far timeouts is not woken every tick).
+  bool timer_armed = false;
+  uint64_t timer_due = 0;       // loop time it is armed for
+  uint64_t timer_wakeups = 0;   // times it fired (stats())
   bool poll_refed = false;
   bool closing = false;
   napi_async_cleanup_hook_handle cleanup = nullptr;
@@ -146,15 +152,20 @@ struct State {
   uint32_t* ev = nullptr;
   size_t ev_cap = 0;
   size_t ev_count = 0;
-  // Payload pool: a JS ArrayBuffer filled front to back, every byte written
-  // once (JS views into it are never rewritten); shared by many batches,
-  // replaced by a fresh one when the rest could not take one more read.
+  // Payload memory (payload_memory.cc). Small payloads are copied into the
+  // current pool, an 8 KiB JS ArrayBuffer filled front to back across
+  // batches (every byte written once; JS views are never rewritten); bigger
+  // ones get an ArrayBuffer of their own. Every ArrayBuffer a batch uses is
+  // listed once in `buffers`; records point at it by index.
   uint8_t* pool = nullptr;
   size_t pool_used = 0, pool_cap = 0;
   napi_ref pool_ref = nullptr;
-  bool pool_in_batch = false;  // the current batch has payloads in the pool
-  napi_value extras = nullptr;  // JS array of ArrayBuffers for big payloads (this batch)
-  uint32_t extras_len = 0;
+  uint32_t pool_index = 0;       // index+1 of the pool in this batch's buffers (0 = not listed yet)
+  bool pool_checked = false;     // checked for detachment since JS last ran
+  bool pool_carried = false;     // the pool was handed to JS in an earlier batch
+  uint32_t carried_index = 0;    // index+1 of that carried pool in buffers (JS marked it already)
+  napi_value buffers = nullptr;  // JS array of this batch's ArrayBuffers
+  uint32_t buffers_len = 0;
   // Read scratch, reused: nothing JS can see points into it.
   uint8_t* scratch = nullptr;
   std::vector<uint32_t> eof_list;
@@ -180,15 +191,24 @@ struct State {
   void OnTimer();
   void Dispatch();
   bool EnsureRoom();
-  void NewPool();
+  // payload_memory.cc: copies (or adopts) one payload into JS memory and
+  // fills r[5] (offset) and r[7] (buffer index+1); false = out of memory.
+  bool PlacePayload(uint32_t* r, const uint8_t* p, size_t len, uint8_t*& owned, size_t owned_total);
+  bool UsablePool(size_t len);
+  bool NewPool();
+  uint32_t ListBuffer(napi_value ab);
+  void ForgetPool();
+  void AfterDispatch();
   uint32_t* PushEvent(uint32_t type, uint32_t id);
   void UpdateEvents(Conn* c);
   void UpdateRef();
   void Reschedule(Conn* c);
-  void EnsureTimer();
+  void ArmTimerFor(uint64_t due);  // a node was scheduled at `due`
+  void RearmTimer();               // after the wheel advanced
   void CloseConn(Conn* c, uint32_t reason, uint32_t detail);  // emits kEvClose
   void DropConn(Conn* c);                                      // silent
   void Report(uint32_t id, uint32_t kind, uint32_t value);
+  void FailConn(Conn* c);  // out of memory while queueing output: report and drop
   void AfterQueue(Conn* c);
   void ApplySockOpts(int fd, const SockOpts& o);
   void ApplyBufferSizes(int fd, const SockOpts& o);
@@ -205,6 +225,6 @@ struct State {
   void OnConnTimer(Conn* c, uint64_t now);
 };
 
-enum ReportKind : uint32_t { kReportQueued = 1, kReportError = 2 };
+enum ReportKind : uint32_t { kReportQueued = 1, kReportError = 2, kReportNoMemory = 3 };
 
 }  // namespace qrpc

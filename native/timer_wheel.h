@@ -1,4 +1,6 @@
 // Single-level hashed timing wheel (8 ms ticks, 512 slots ≈ 4 s per turn).
+// The owner's uv timer is one-shot, armed for NextDue() (the earliest
+// deadline, rounded up to its tick), not a periodic 8 ms tick.
 // Every connection owns at most one node scheduled at its earliest deadline;
 // deadlines that move later (a read resets the idle cut-off) are not moved in
 // the wheel: the node fires, the owner recomputes and reschedules. Nodes due
@@ -29,6 +31,12 @@ class TimerWheel {
   void Schedule(WheelNode* n, uint64_t due);
   void Cancel(WheelNode* n);
   size_t size() const { return count_; }
+  // The loop time at which the earliest node becomes due (its tick's end);
+  // UINT64_MAX when empty. Scans slots from the current tick and stops at the
+  // first slot holding a node due within this turn; only when nothing is due
+  // within a turn does it visit every node (the minimum of the far ones).
+  uint64_t NextDue() const;
+  static uint64_t TickOf(uint64_t due) { return (due + kTickMs - 1) / kTickMs; }
   // Unlinks every node due at or before `now` and calls fire(node) for each.
   // fire may schedule or cancel any node (including others still pending).
   template <class F>

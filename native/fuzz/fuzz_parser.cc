@@ -9,6 +9,14 @@
 // fed through the parser; the frames (and the error) must equal what a naive
 // whole-buffer reference parser finds, whatever the split, and every frame
 // must lie inside the bytes it was given. Sanitizers catch the rest.
+//
+// Tail growth (a partial frame's buffer grows with the bytes received): after
+// every chunk the tail's capacity must cover what it holds, never exceed
+// 4 + length, and stay within max(kTailInitial, 2 x held) (what a peer can
+// make a connection hold is proportional to what it sent); the per-thread
+// g_tail_bytes counter must equal the capacity. Some inputs make a chosen
+// allocation or the sink fail: the result must then be kNoMemory after a
+// prefix of the reference frames, with nothing leaked.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,16 +36,34 @@ struct Rec {
 
 struct Collect {
   std::vector<Rec>* out;
-  void Frame(const uint8_t* f, size_t total, uint8_t*& owned) {
+  uint32_t fail_at = 0;  // 1-based index of the frame the sink refuses (0 = never)
+  bool Frame(const uint8_t* f, size_t total, uint8_t*& owned) {
     if (total < qrpc::kHeaderSize) abort();
     if (qrpc::ReadU32BE(f) + size_t(4) != total) abort();
+    if (owned != nullptr && qrpc::g_tail_bytes != 0) abort();  // released before the handover
+    if (fail_at != 0 && out->size() + 1 == fail_at) return false;
     out->push_back({std::string(reinterpret_cast<const char*>(f), total)});
     if (owned != nullptr && (total & 1)) {  // sometimes take ownership, like the addon
       free(owned);
       owned = nullptr;
     }
+    return true;
   }
 };
+
+// The tail invariants after a Push that did not fail.
+void CheckTail(const FrameParser& p) {
+  if (qrpc::g_tail_bytes != p.cap) abort();
+  if (p.used > p.cap) abort();
+  if (p.used == 0) {
+    if (p.cap != 0 || p.tail != nullptr) abort();
+    return;
+  }
+  if (p.need > 0 && p.cap > p.need) abort();
+  if (p.need == 0 && p.cap > qrpc::kHeaderSize) abort();
+  size_t bound = 2 * p.used > qrpc::kTailInitial ? 2 * p.used : qrpc::kTailInitial;
+  if (p.cap > bound) abort();
+}
 
 // Reference: parse the whole stream at once, the obvious way.
 int Reference(const uint8_t* d, size_t n, uint64_t max, std::vector<Rec>* out, uint32_t* bad) {
@@ -66,28 +92,45 @@ void RunOne(const uint8_t* data, size_t size) {
   uint32_t want_bad = 0;
   int want_err = Reference(d, n, max, &want, &want_bad);
 
+  // data[0] / 10 picks a failure mode: 0-19 none, 20 the sink refuses frame
+  // (seed % 8) + 1, 21-24 the first allocation inside some Push calls fails
+  // (one in 2..5).
+  uint32_t mode = data[0] / 10;
   FrameParser p;
   std::vector<Rec> got;
   Collect sink{&got};
+  if (mode == 20) sink.fail_at = seed % 8 + 1;
+  uint32_t fail_every = mode >= 21 ? mode - 19 : 0;
   int err = 0;
   size_t at = 0;
   while (at <= n && err == 0) {
     seed ^= seed << 13;
     seed ^= seed >> 17;
     seed ^= seed << 5;
-    size_t len = (seed % 4 == 0) ? seed % 3 : (seed % 4 == 1) ? seed % 17 : seed % 300;
+    size_t len = (seed % 8 == 0) ? seed % 3 : (seed % 8 < 3) ? seed % 17 : (seed % 8 == 7) ? seed % 70000 : seed % 300;
     if (len > n - at) len = n - at;
     // Copy each chunk into its own heap block so ASan sees any overread.
     uint8_t* chunk = static_cast<uint8_t*>(malloc(len ? len : 1));
     if (len) memcpy(chunk, d + at, len);
+    // Arm the injected failure for one Push at a time (the chunk copy above must not use it up).
+    if (fail_every && seed % fail_every == 0) qrpc::g_fail_allocations = 1;
     err = p.Push(chunk, len, max, sink);
+    qrpc::g_fail_allocations = 0;
     free(chunk);
+    if (err == 0) CheckTail(p);
     at += len;
     if (at == n) break;
   }
   if (err == qrpc::kNoMemory) {
+    // Injected, or a 4 GiB frame on a small machine: the frames so far must be
+    // a prefix of the reference, and resetting must give everything back.
+    if (got.size() > want.size()) abort();
+    for (size_t i = 0; i < got.size(); i++)
+      if (got[i].bytes != want[i].bytes) abort();
+    if (p.Push(nullptr, 0, max, sink) != qrpc::kNoMemory) abort();
     p.Reset();
-    return;  // a 4 GiB frame on a small machine: allowed outcome
+    if (qrpc::g_tail_bytes != 0) abort();
+    return;
   }
   if (err != want_err) abort();
   if (err != 0 && p.bad_length != want_bad) abort();
@@ -96,6 +139,7 @@ void RunOne(const uint8_t* data, size_t size) {
     if (got[i].bytes != want[i].bytes) abort();
   if (err == 0 && p.Push(nullptr, 0, max, sink) != 0) abort();
   p.Reset();
+  if (qrpc::g_tail_bytes != 0) abort();
 }
 
 }  // namespace
@@ -133,12 +177,12 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> input;
   for (;;) {
     input.clear();
-    input.push_back(uint8_t(Rand()));
+    input.push_back(uint8_t(Rand() % 250));
     input.push_back(uint8_t(Rand()));
     int frames = int(Rand() % 20);
     for (int i = 0; i < frames; i++) {
       uint64_t r = Rand() % 100;
-      AppendFrame(&input, r < 60 ? uint32_t(Rand() % 16) : r < 98 ? uint32_t(Rand() % 500) : uint32_t(Rand() % 70000));
+      AppendFrame(&input, r < 60 ? uint32_t(Rand() % 16) : r < 96 ? uint32_t(Rand() % 500) : uint32_t(Rand() % 200000));
     }
     // mutations: flip bytes, truncate, insert garbage, corrupt a length
     int muts = int(Rand() % 4);

@@ -23,8 +23,13 @@ export interface NativeParseResult {
 }
 
 export interface NativeAddon {
-  /** onEvents(count, pool, extras): `pool` holds the payloads of the batch (records with extra index 0); it is filled front to back across batches and never rewritten. */
-  init(onEvents: (count: number, pool: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined) => void): NativeShared;
+  /**
+   * onEvents(count, buffers, carried): `buffers` lists every ArrayBuffer the batch's payloads live in (a FRAME
+   * record's word 7 is its index + 1); small payloads share 8 KiB pools filled front to back across batches,
+   * bigger ones have their own. `carried` is the index + 1 of the one buffer already listed in an earlier batch
+   * (0 = none): every other one is new to JS. Native never writes into a buffer again once JS has seen its bytes.
+   */
+  init(onEvents: (count: number, buffers: ArrayBuffer[] | undefined, carried: number) => void): NativeShared;
   /** [listener id, bound port, bound address] or -errno */
   listen(ip: string, port: number, family: number, backlog: number, reusePort: boolean, opts: NativeOpts): [number, number, string] | number;
   /** op: 0 pause, 1 resume, 2 close */
@@ -39,7 +44,25 @@ export interface NativeAddon {
   flush(opCount: number, extras: Buffer[] | undefined): number;
   broadcast(ids: Uint32Array, count: number, bytes: Buffer): number;
   parseForTest(chunks: Buffer[], maxFrameSize: number): NativeParseResult;
-  stats(): { connections: number; listeners: number; timers: number; connSize: number; epollFd: number };
+  stats(): NativeStats;
+  /** Test aid: [bytes the kernel holds unread for the socket, whether native polls it for input]. */
+  inputQueued(id: number): [number, boolean] | undefined;
+  /** Test-only fault injection: the next n allocations on peer-driven paths fail; returns how many were pending. */
+  __failAllocations(n: number): number;
+}
+
+export interface NativeStats {
+  connections: number;
+  listeners: number;
+  timers: number;
+  connSize: number;
+  epollFd: number;
+  /** Capacity of the buffers holding partial frames (grows with the bytes received). */
+  tailBytes: number;
+  /** Times the wheel's uv timer woke the loop. */
+  timerWakeups: number;
+  /** ms until the wheel's uv timer fires (-1 = not armed); armed only for the earliest deadline. */
+  timerDueInMs: number;
 }
 
 export const EV_FRAME = 1;
@@ -51,6 +74,8 @@ export const EV_CONNECT_FAILED = 6;
 
 export const REPORT_QUEUED = 1;
 export const REPORT_ERROR = 2;
+/** Out of memory while queueing output: native dropped the connection. */
+export const REPORT_NO_MEMORY = 3;
 
 export const CTL_ATTACH = 0;
 export const CTL_PAUSE = 1;

@@ -18,6 +18,8 @@ export const B_ENDING = 8;
 const B_ADDR_V4 = 16;
 /** ... of IPv4-mapped IPv6 addresses (a dual-stack listener). */
 const B_ADDR_MAPPED = 32;
+/** Native already closed the socket; its close event is later in the batch being delivered. */
+export const B_GONE = 64;
 
 type Addresses = [string, number, string, number, string];
 const NO_ADDRESSES: Addresses = ['', 0, '', 0, ''];
@@ -111,12 +113,12 @@ export class NativeConnection implements TransportConnection {
   }
 
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
-    if (this.bits & (B_CLOSED | B_ENDING)) return WRITE_CLOSED;
+    if (this.bits & (B_CLOSED | B_ENDING | B_GONE)) return WRITE_CLOSED;
     return this.queued(this.loop.writeFrame(this, requestId, flags, cmd, payload));
   }
 
   writeRaw(bytes: Buffer): WriteResult {
-    if (this.bits & (B_CLOSED | B_ENDING)) return WRITE_CLOSED;
+    if (this.bits & (B_CLOSED | B_ENDING | B_GONE)) return WRITE_CLOSED;
     return this.queued(this.loop.writeRaw(this, bytes));
   }
 

@@ -22,7 +22,12 @@ export function systemError(errno: number, syscall: string, extra = ''): NodeJS.
 export function parseError(kind: number, length: number, maxFrameSize: number): QrpcError {
   if (kind === 1) return new QrpcError('ERR_INVALID_FRAME', `frame length ${length} is below the minimum ${MIN_LENGTH}`);
   if (kind === 2) return new QrpcError('ERR_FRAME_TOO_LARGE', `frame length ${length} exceeds maxFrameSize ${maxFrameSize}`);
-  return socketError(12 /* ENOMEM */, 'read');
+  return noMemoryError('read');
+}
+
+/** An allocation for this connection failed (native CloseReason kCloseNoMemory / REPORT_NO_MEMORY): only it is closed. */
+export function noMemoryError(during: string): QrpcError {
+  return new QrpcError('ERR_NO_MEMORY', `out of memory while ${during === 'write' ? 'queueing output' : 'receiving'}; connection closed`);
 }
 
 export function socketError(errno: number, syscall: string): QrpcError {
@@ -44,6 +49,8 @@ export function closeError(reason: number, detail: number, options: SocketOption
       return new QrpcError('ERR_WRITE_TIMEOUT', `output not taken for ${options.writeTimeoutMs} ms`);
     case 5:
       return new QrpcError('ERR_STALLED_PAYLOAD', `payload incomplete for ${options.stalledPayloadMs} ms after its header`);
+    case 7:
+      return noMemoryError('read');
     default:
       return socketError(detail, 'read');
   }

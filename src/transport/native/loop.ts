@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { markAsUntransferable } from 'node:worker_threads';
 import { HEADER_SIZE, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
 import { TRANSPORT_COPY_LIMIT, type ConnectOptions, type ListenOptions, type SocketOptions, type TransportConnection, type TransportListener } from '../types.js';
@@ -14,12 +15,13 @@ import {
   EV_DRAIN,
   EV_FRAME,
   REPORT_ERROR,
+  REPORT_NO_MEMORY,
   REPORT_QUEUED,
   type NativeAddon,
   type NativeOpts,
 } from './binding.js';
-import { B_CLOSED, B_DIRTY, B_ENDING, B_WANT_DRAIN, NativeConnection } from './connection.js';
-import { closeError, socketError, systemError } from './errors.js';
+import { B_CLOSED, B_DIRTY, B_ENDING, B_GONE, B_WANT_DRAIN, NativeConnection } from './connection.js';
+import { closeError, noMemoryError, socketError, systemError } from './errors.js';
 
 /** Read once: the process object is in dictionary mode, so `process.nextTick` is a slow lookup on every write. */
 const nextTick = process.nextTick;
@@ -50,12 +52,21 @@ function nativeOpts(o: SocketOptions): NativeOpts {
   return [o.maxFrameSize, o.highWaterMark, o.readTimeoutMs, o.writeTimeoutMs, o.stalledPayloadMs, o.keepAliveMs, o.noDelay, o.sendBufferSize, o.receiveBufferSize];
 }
 
-async function resolveHost(host: string, listen: boolean): Promise<{ ip: string; family: number }> {
+/**
+ * The address to bind or connect to. A name that does not resolve rejects with a QrpcError, as the fallback's
+ * net errors do: ERR_SOCKET for listen (the fallback's listen error code), ERR_CONNECT for connect.
+ */
+async function resolveHost(host: string, port: number, listen: boolean): Promise<{ ip: string; family: number }> {
   if (!host) return listen ? { ip: '::', family: 6 } : { ip: '127.0.0.1', family: 4 };
   const v = isIP(host);
   if (v !== 0) return { ip: host, family: v };
-  const r = await lookup(host);
-  return { ip: r.address, family: r.family };
+  try {
+    const r = await lookup(host);
+    return { ip: r.address, family: r.family };
+  } catch (err) {
+    const what = listen ? `listen ${host}:${port}` : `connect to ${host}:${port}`;
+    throw new QrpcError(listen ? 'ERR_SOCKET' : 'ERR_CONNECT', `${what}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
@@ -88,7 +99,7 @@ export class NativeLoop {
   readonly connSize: number;
 
   constructor(readonly addon: NativeAddon) {
-    const shared = addon.init((count, pool, extras) => this.onEvents(count, pool, extras));
+    const shared = addon.init((count, buffers, carried) => this.onEvents(count, buffers, carried));
     this.ev32 = new Uint32Array(shared.events);
     this.evView = new DataView(shared.events);
     this.area = Buffer.from(shared.sendArea);
@@ -121,8 +132,21 @@ export class NativeLoop {
 
   // ------------------------------------------------------------ inbound
 
-  private onEvents(count: number, pool: ArrayBuffer | undefined, extras: ArrayBuffer[] | undefined): void {
+  private onEvents(count: number, buffers: ArrayBuffer[] | undefined, carried: number): void {
+    if (buffers !== undefined) {
+      // Once per buffer, when JS first sees it: structuredClone / postMessage with a transfer list then copy it
+      // instead of detaching the memory under every other payload in it (native/payload_memory.cc).
+      for (let i = 0; i < buffers.length; i++) if (i !== carried - 1) markAsUntransferable(buffers[i]);
+    }
     const ev = this.ev32;
+    // A connection closed natively in this batch is gone before its earlier frames are handled: writes made
+    // while handling them must say WRITE_CLOSED, not queue bytes that will never be sent.
+    for (let i = 0; i < count; i++) {
+      if (ev[i * 8] === EV_CLOSE) {
+        const conn = this.conn(ev[i * 8 + 1]);
+        if (conn !== undefined) conn.bits |= B_GONE;
+      }
+    }
     let thrown: { err: unknown } | null = null;
     for (let i = 0; i < count; i++) {
       const w = i * 8;
@@ -135,8 +159,15 @@ export class NativeLoop {
             const len = ev[w + 6];
             let payload = EMPTY;
             if (len > 0) {
-              const extra = ev[w + 7];
-              payload = Buffer.from(extra === 0 ? pool! : extras![extra - 1], ev[w + 5], len);
+              const ab = buffers![ev[w + 7] - 1];
+              const off = ev[w + 5];
+              if (off + len > ab.byteLength) {
+                // Detached by user code despite the marking (a runtime without markAsUntransferable): the
+                // bytes are gone, so the stream is broken for this connection only.
+                conn.destroy(new QrpcError('ERR_SOCKET', 'a payload buffer was detached (transferred) by user code'));
+                break;
+              }
+              payload = Buffer.from(ab, off, len);
             }
             const word = ev[w + 4];
             const view = this.evView;
@@ -331,6 +362,9 @@ export class NativeLoop {
       } else if (kind === REPORT_ERROR) {
         conn.markClosed();
         conn.closeLater(socketError(value, 'write'));
+      } else if (kind === REPORT_NO_MEMORY) {
+        conn.markClosed();
+        conn.closeLater(noMemoryError('write'));
       }
     }
   }
@@ -351,7 +385,7 @@ export class NativeLoop {
         }
         continue;
       }
-      if (c.bits & (B_CLOSED | B_ENDING)) continue;
+      if (c.bits & (B_CLOSED | B_ENDING | B_GONE)) continue;
       ids[n++] = c.id;
       if (n === BROADCAST_CHUNK) {
         took += this.addon.broadcast(ids, n, bytes);
@@ -369,7 +403,7 @@ export class NativeLoop {
   // ------------------------------------------------------------ listen / connect
 
   async listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
-    const { ip, family } = await resolveHost(options.host, true);
+    const { ip, family } = await resolveHost(options.host, options.port, true);
     const r = this.addon.listen(ip, options.port, family, options.backlog, options.reusePort, nativeOpts(options));
     if (typeof r === 'number') {
       const cause = systemError(-r, 'listen', `${options.host}:${options.port}`);
@@ -402,12 +436,7 @@ export class NativeLoop {
   }
 
   async connect(options: ConnectOptions): Promise<TransportConnection> {
-    let target: { ip: string; family: number };
-    try {
-      target = await resolveHost(options.host, false);
-    } catch (err) {
-      throw new QrpcError('ERR_CONNECT', `connect to ${options.host}:${options.port}: ${(err as Error).message}`, { cause: err });
-    }
+    const target = await resolveHost(options.host, options.port, false);
     const id = this.addon.connect(target.ip, options.port, target.family, options.connectTimeoutMs, nativeOpts(options));
     if (id < 0) {
       const cause = systemError(-id, 'connect', `${options.host}:${options.port}`);
