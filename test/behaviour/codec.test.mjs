@@ -109,4 +109,42 @@ test('an asynchronous codec keeps frames in order', async () => {
   await server.shutdown({ timeoutMs: 200 });
 });
 
+test('a final frame whose encode fails rejects ERR_CODEC and leaves a reset in its place: the caller does not hang', async () => {
+  const failing = { encode: async () => { throw new Error('no'); }, decode: (b) => b };
+  const results = [];
+  const mux = new ServeMux();
+  mux.handle(1, async (w, req) => {
+    results.push(await w.startWrite(req.requestId, 1, Flags.Codec).writeBytes('answer').endWrite().then(() => 'sent', (e) => e.code));
+  });
+  mux.handle(2, (w, req) => w.reply(req.requestId, 2, 'plain still works'));
+  const { server, addr } = await startServer(mux, { codec: failing });
+  const conn = await connect(addr);
+  try {
+    const err = await conn.call(1, 'x').then(() => null, (e) => e);
+    assert.is(err?.code, 'ERR_STREAM_RESET');
+    assert.equal(results, ['ERR_CODEC']);
+    assert.is((await conn.call(2)).payload.toString(), 'plain still works');
+  } finally {
+    await conn.close();
+    await server.shutdown({ timeoutMs: 200 });
+  }
+});
+
+test('a codec returning something other than bytes is the codec failing (ERR_CODEC), not a crash', async () => {
+  const closes = [];
+  const mux = new ServeMux().handle(1, (w, req) => w.reply(req.requestId, 1, 'ok'));
+  const { server, port } = await startServer(mux, { codec: { encode: (b) => b, decode: () => 'not bytes' }, onClose: (_i, e) => closes.push(e?.code) });
+  const peer = await RawPeer.connect(port);
+  try {
+    peer.sendFrame(3, Flags.Codec, 1, 'x');
+    await peer.waitClose();
+    await until(() => closes.length === 1, 'server onClose');
+    assert.equal(closes, ['ERR_CODEC']);
+    assert.is(peer.frames.length, 0);
+  } finally {
+    peer.destroy();
+    await server.shutdown({ timeoutMs: 200 });
+  }
+});
+
 test.run();
