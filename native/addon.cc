@@ -287,8 +287,12 @@ static Napi::Value ConnCtl(const Napi::CallbackInfo& info) {
       s->UpdateEvents(c);
       break;
     case 2:
+      // Resumed: the peer's idle and stall clocks restart now (they stood still while we did not read).
       c->flags &= ~kPaused;
+      c->idle_since = s->Now();
+      if (c->stall_since) c->stall_since = c->idle_since;
       s->UpdateEvents(c);
+      s->Reschedule(c);
       break;
     case 3:
       c->read_timeout = Ms(Dbl(info[2]));

@@ -177,9 +177,11 @@ void State::Reschedule(Conn* c) {
   if (c->flags & kConnecting) {
     if (c->idle_since) due = c->idle_since;
   } else {
-    if (c->read_timeout && (c->flags & kAttached)) due = c->idle_since + c->read_timeout;
+    // Read idle and stalled payload measure the peer, so they do not run while we choose not to read (paused).
+    const bool reading = (c->flags & (kAttached | kPaused)) == kAttached;
+    if (c->read_timeout && reading) due = c->idle_since + c->read_timeout;
     if (c->write_timeout && c->write_since && c->write_since + c->write_timeout < due) due = c->write_since + c->write_timeout;
-    if (c->stall_timeout && c->stall_since && c->stall_since + c->stall_timeout < due) due = c->stall_since + c->stall_timeout;
+    if (c->stall_timeout && c->stall_since && reading && c->stall_since + c->stall_timeout < due) due = c->stall_since + c->stall_timeout;
   }
   if (due == UINT64_MAX) {
     wheel.Cancel(&c->timer);
@@ -511,7 +513,8 @@ void State::OnConnTimer(Conn* c, uint64_t now) {
   } else {
     uint32_t reason = 0;
     uint64_t first = UINT64_MAX;
-    if (c->read_timeout && (c->flags & kAttached) && c->idle_since + c->read_timeout <= now) {
+    const bool reading = (c->flags & (kAttached | kPaused)) == kAttached;
+    if (c->read_timeout && reading && c->idle_since + c->read_timeout <= now) {
       first = c->idle_since + c->read_timeout;
       reason = kCloseReadTimeout;
     }
@@ -519,7 +522,7 @@ void State::OnConnTimer(Conn* c, uint64_t now) {
       first = c->write_since + c->write_timeout;
       reason = kCloseWriteTimeout;
     }
-    if (c->stall_timeout && c->stall_since && c->stall_since + c->stall_timeout <= now && c->stall_since + c->stall_timeout < first) {
+    if (c->stall_timeout && c->stall_since && reading && c->stall_since + c->stall_timeout <= now && c->stall_since + c->stall_timeout < first) {
       reason = kCloseStalled;
     }
     if (reason) {

@@ -1,0 +1,42 @@
+// While the server does not read a connection on purpose (its output is above the
+// high-water mark), the read-idle and stalled-payload cut-offs stand still: they
+// measure the peer, and the peer is not the one holding things up.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Buffer } from 'node:buffer';
+import { ServeMux, encodeFrame, Flags } from '../../dist/index.js';
+import { startServer, RawPeer, until } from '../helpers.mjs';
+
+const N = 20_000;
+
+test('a slow reader held past readTimeoutMs and stalledPayloadMs by our own pause is not cut off; every answer arrives once it reads', async () => {
+  const closes = [];
+  const mux = new ServeMux().handle(1, (w, req) => w.reply(req.requestId, 1, Buffer.alloc(2048, 0x62)));
+  const { server, port } = await startServer(mux, { readTimeoutMs: 300, stalledPayloadMs: 300, highWaterMark: 64 * 1024, onClose: (_i, e) => closes.push(e?.code ?? null) });
+  const peer = await RawPeer.connect(port);
+  try {
+    peer.socket.pause(); // reads nothing: the server's answers back up and it stops reading us
+    const frames = [];
+    // 1 KiB per request: ~20 MiB in all, more than the kernel buffers between us hold.
+    const pad = Buffer.alloc(1024, 0x61);
+    for (let i = 0; i < N; i++) frames.push(encodeFrame(BigInt(2 * i + 3), Flags.NB, 1, pad));
+    const all = Buffer.concat(frames);
+    // The last frame is cut in two: its second half is sent only after the wait, so a stall clock would be running.
+    peer.socket.write(all.subarray(0, all.length - 5));
+    await until(() => peer.socket.writableLength > 0, 'the server stopped reading us');
+    // Three times both cut-offs: either would have closed the connection by now were it counting our pause.
+    await new Promise((r) => setTimeout(r, 900));
+    peer.socket.write(all.subarray(all.length - 5));
+    let got = 0;
+    peer.socket.on('data', () => {});
+    peer.socket.resume();
+    await until(() => (got = peer.frames.length) >= N || peer.closed, 'all answers or a close', 60_000);
+    assert.is(got, N, `all ${N} answers arrived (closes: ${JSON.stringify(closes)})`);
+    assert.equal(closes, []);
+  } finally {
+    peer.destroy();
+    await server.shutdown({ timeoutMs: 500 });
+  }
+});
+
+test.run();
