@@ -47,6 +47,9 @@ function onSocketDrain(this: OwnedSocket): void {
 function onSocketTimeout(this: OwnedSocket): void {
   this[kConnection].onReadTimeout();
 }
+function onSocketEnd(this: OwnedSocket): void {
+  this[kConnection].onPeerEnd();
+}
 
 /** One net.Socket: batch parser in, arena-corked writes out (one flush per tick). */
 export class FallbackConnection implements TransportConnection {
@@ -91,12 +94,28 @@ export class FallbackConnection implements TransportConnection {
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
   }
 
   /** @internal */
   onError(err: NodeJS.ErrnoException): void {
     this.rememberPeer();
-    this.closeError ??= new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
+    // The first reason wins: an error after we decided to close (end(), destroy(), the peer's FIN) does not rewrite why.
+    if (!this.closed && !this.ending) this.closeError = new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
+    // Node destroys a socket together with its error: nothing written from here on could leave, so writes must say so.
+    if (!this.closed) this.markClosed();
+  }
+
+  /**
+   * The peer sent FIN. allowHalfOpen is off, so Node ends our side on the
+   * next tick and a write after that would destroy the socket with EPIPE:
+   * what this tick queued leaves now, and later writes are refused.
+   */
+  /** @internal */
+  onPeerEnd(): void {
+    if (this.closed || this.ending) return;
+    this.flush();
+    this.ending = true;
   }
 
   /** @internal */

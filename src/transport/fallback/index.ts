@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { QrpcError } from '../../protocol/errors.js';
-import type { ConnectOptions, ListenOptions, Transport, TransportConnection, TransportListener } from '../types.js';
+import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, type TransportConnection, type TransportListener } from '../types.js';
 import { FallbackConnection } from './connection.js';
 
 /** The pure-TypeScript backend on node:net. */
@@ -72,9 +72,9 @@ export const fallbackTransport: Transport = {
     let n = 0;
     for (const conn of conns) {
       if (conn.closed) continue;
-      if (conn instanceof FallbackConnection) conn.writeShared(bytes);
-      else conn.writeRaw(bytes);
-      n++;
+      // Only connections that queued the bytes count: a closing one refuses them.
+      const result = conn instanceof FallbackConnection ? conn.writeShared(bytes) : conn.writeRaw(bytes);
+      if (result !== WRITE_CLOSED) n++;
     }
     return n;
   },
