@@ -5,6 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import { once } from 'node:events';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { sharedArena } from '../../dist/transport/fallback/arena.js';
 import { FallbackConnection } from '../../dist/transport/fallback/connection.js';
 import { fallbackTransport } from '../../dist/transport/fallback/index.js';
 import { DEFAULT_SOCKET_OPTIONS, WRITE_CLOSED, WRITE_QUEUED } from '../../dist/transport/types.js';
@@ -124,6 +127,78 @@ test('broadcast counts only the connections that took the bytes', async () => {
   assert.is(fallbackTransport.broadcast([open.conn, ending.conn, gone.conn], FRAME), 1);
   open.conn.end();
   for (const p of [open, ending, gone]) assert.is(await p.closed, null);
+});
+
+v8.setFlagsFromString('--expose-gc');
+const forceGc = globalThis.gc ?? vm.runInNewContext('gc');
+const arrayBuffers = () => {
+  forceGc();
+  forceGc();
+  return process.memoryUsage().arrayBuffers;
+};
+
+test('small frames queued for a peer that does not read pin their bytes, not the shared output arenas', async () => {
+  const { conn, client, closed } = await pair();
+  client.pause();
+  conn.writeRaw(Buffer.alloc(16 * 1024 * 1024));
+  conn.flush();
+  assert.ok(conn.needDrain, 'the socket is backed up');
+  const N = 2000;
+  const before = arrayBuffers();
+  for (let i = 0; i < N; i++) {
+    conn.writeFrame(BigInt(2 * i + 3), 0, 1, Buffer.alloc(100, i & 0xff));
+    conn.flush();
+    // Other connections' traffic fills the arena: the next frame starts a fresh one.
+    sharedArena.reserve(64 * 1024);
+  }
+  const growth = arrayBuffers() - before;
+  // A view per frame kept a 64 KiB arena each (125 MiB here).
+  const bound = N * (116 + 1024) + 16 * 1024 * 1024;
+  assert.ok(growth < bound, `${N} queued 116-byte frames hold ${(growth / 1048576).toFixed(1)} MiB (bound ${(bound / 1048576).toFixed(1)} MiB)`);
+  conn.destroy();
+  assert.is(await closed, null);
+});
+
+test('a throttled listener holds at most backlog sockets; the rest are refused and the held ones follow on resume', async () => {
+  const BACKLOG = 4;
+  const accepted = [];
+  const listener = await fallbackTransport.listen({ ...DEFAULT_SOCKET_OPTIONS, host: '127.0.0.1', port: 0, backlog: BACKLOG, reusePort: false }, (conn) => {
+    accepted.push(conn);
+    conn.attach({ onFrame() {}, onDrain() {}, onClose() {} });
+  });
+  listener.pause();
+  const clients = [];
+  let refused = 0;
+  const TOTAL = 12;
+  let guard;
+  const allRefused = new Promise((resolve, reject) => {
+    guard = setTimeout(() => reject(new Error(`only ${refused} of ${TOTAL - BACKLOG} surplus connections were refused while throttled`)), 10_000);
+    // One at a time, so the kernel's own accept queue (as small as the backlog) never overflows.
+    const next = () => {
+      if (clients.length === TOTAL) return;
+      const c = net.connect(listener.port, '127.0.0.1');
+      c.on('error', () => {});
+      c.resume();
+      c.once('connect', next);
+      c.once('close', () => {
+        if (++refused === TOTAL - BACKLOG) resolve();
+      });
+      clients.push(c);
+    };
+    next();
+  });
+  await allRefused.finally(() => clearTimeout(guard));
+  assert.is(accepted.length, 0, 'nothing is accepted while throttled');
+  const attachedAll = new Promise((resolve) => {
+    const check = () => (accepted.length >= BACKLOG ? resolve() : setImmediate(check));
+    check();
+  });
+  listener.resume();
+  await attachedAll;
+  assert.is(accepted.length, BACKLOG);
+  for (const conn of accepted) conn.destroy();
+  for (const c of clients) c.destroy();
+  await listener.close();
 });
 
 test.run();

@@ -110,8 +110,8 @@ export class FallbackConnection implements TransportConnection {
    * The peer sent FIN. allowHalfOpen is off, so Node ends our side on the
    * next tick and a write after that would destroy the socket with EPIPE:
    * what this tick queued leaves now, and later writes are refused.
+   * @internal
    */
-  /** @internal */
   onPeerEnd(): void {
     if (this.closed || this.ending) return;
     this.flush();
@@ -231,7 +231,10 @@ export class FallbackConnection implements TransportConnection {
 
   private closeRange(): void {
     if (this.openArena !== null) {
-      this.pending.push(this.openArena.subarray(this.openStart, this.openEnd));
+      const range = this.openArena.subarray(this.openStart, this.openEnd);
+      // Output the socket could not pass on yet waits for a peer that may never read: a view would keep a
+      // whole shared 64 KiB arena alive per few queued bytes, so a backed-up socket gets a copy of its own.
+      this.pending.push(this.socket.writableLength > 0 ? Buffer.from(range) : range);
       this.openArena = null;
     }
   }

@@ -12,10 +12,16 @@ export const fallbackTransport: Transport = {
       // Throttled sockets wait here, unread, until resume().
       let paused = false;
       const held: net.Socket[] = [];
+      /*
+       * The native backend stops accepting while throttled, so waiting peers sit in the kernel's queue,
+       * bounded by the backlog. node:net cannot stop accepting: as many wait here, later ones are refused.
+       */
+      const maxHeld = options.backlog > 0 ? options.backlog : 511;
       const accept = (socket: net.Socket) => onConnection(new FallbackConnection(socket, options));
       const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => {
-        if (paused) held.push(socket);
-        else accept(socket);
+        if (!paused) accept(socket);
+        else if (held.length < maxHeld) held.push(socket);
+        else socket.destroy();
       });
       server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
       server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
