@@ -10,11 +10,11 @@ import vm from 'node:vm';
 import { sharedArena } from '../../dist/transport/fallback/arena.js';
 import { FallbackConnection } from '../../dist/transport/fallback/connection.js';
 import { fallbackTransport } from '../../dist/transport/fallback/index.js';
-import { DEFAULT_SOCKET_OPTIONS, WRITE_CLOSED, WRITE_QUEUED } from '../../dist/transport/types.js';
+import { DEFAULT_SOCKET_OPTIONS, WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED } from '../../dist/transport/types.js';
 import { QrpcError, encodeFrame } from '../../dist/index.js';
 
 /** A FallbackConnection on the accepting side of a loopback pair, attached; `closed` resolves with its close reason. */
-async function pair(options = {}) {
+async function pair(options = {}, onDrain = () => {}) {
   const server = net.createServer({ pauseOnConnect: true });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -30,7 +30,7 @@ async function pair(options = {}) {
   const closed = new Promise((resolve) => {
     conn.attach({
       onFrame: (hi, lo, flags, cmd, payload) => frames.push(payload),
-      onDrain() {},
+      onDrain,
       onClose(error) {
         closes++;
         resolve(error);
@@ -127,6 +127,40 @@ test('broadcast counts only the connections that took the bytes', async () => {
   assert.is(fallbackTransport.broadcast([open.conn, ending.conn, gone.conn], FRAME), 1);
   open.conn.end();
   for (const p of [open, ending, gone]) assert.is(await p.closed, null);
+});
+
+test('output above the socket buffer but below the high-water mark is not reported as backpressure', async () => {
+  const { conn, client, closed } = await pair({ highWaterMark: 256 * 1024 * 1024 });
+  client.pause();
+  // More than loopback's kernel buffers take, far less than the mark.
+  conn.writeRaw(Buffer.alloc(32 * 1024 * 1024));
+  conn.flush();
+  assert.not.ok(conn.needDrain);
+  assert.is(conn.writeShared(FRAME), WRITE_QUEUED);
+  assert.is(conn.writeFrame(5n, 0, 1, Buffer.from('x')), WRITE_QUEUED);
+  assert.is(conn.writeRaw(FRAME), WRITE_QUEUED);
+  assert.not.ok(conn.needDrain);
+  conn.destroy();
+  assert.is(await closed, null);
+});
+
+test('output above the high-water mark is reported, and onDrain follows once the peer reads', async () => {
+  let drains = 0;
+  let drained;
+  const onDrain = new Promise((resolve) => (drained = resolve));
+  const { conn, client, closed } = await pair({ highWaterMark: 1024 * 1024 }, () => {
+    drains++;
+    drained();
+  });
+  client.pause();
+  assert.is(conn.writeRaw(Buffer.alloc(8 * 1024 * 1024)), WRITE_FULL);
+  assert.ok(conn.needDrain);
+  client.resume();
+  await onDrain;
+  assert.not.ok(conn.needDrain);
+  assert.is(drains, 1);
+  conn.destroy();
+  assert.is(await closed, null);
 });
 
 v8.setFlagsFromString('--expose-gc');

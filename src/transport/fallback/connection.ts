@@ -202,7 +202,7 @@ export class FallbackConnection implements TransportConnection {
     if (this.dirty) return this.writeRaw(bytes);
     if (!this.socket.write(bytes)) {
       this.awaitDrain();
-      return WRITE_FULL;
+      return this.wantDrain ? WRITE_FULL : WRITE_QUEUED;
     }
     return WRITE_QUEUED;
   }
@@ -260,9 +260,12 @@ export class FallbackConnection implements TransportConnection {
     else if (this.wantDrain) this.onSocketDrain();
   }
 
-  /** The socket buffers more than it wants: wait for its 'drain' (listened to only from the first time). */
+  /**
+   * The socket buffers more than its own 16 KiB mark: wait for its 'drain' (listened to only from the first
+   * time). Only our high-water mark makes writers wait: needDrain and WRITE_FULL mean "above the mark".
+   */
   private awaitDrain(): void {
-    this.wantDrain = true;
+    if (this.queuedBytes + this.socket.writableLength > this.options.highWaterMark) this.wantDrain = true;
     if (!this.drainListened) {
       this.drainListened = true;
       this.socket.on('drain', onSocketDrain);
