@@ -38,7 +38,7 @@ const SMALL_COPY = 32;
  * bytes received, never straight to what the header claims: a peer that sends
  * headers claiming 10 MiB costs what it sent, not 10 MiB.
  */
-const INITIAL_TAIL = 16 * 1024;
+const INITIAL_TAIL = 1024;
 
 /**
  * Small payloads from big chunks are copied here, front to back; a slab is
