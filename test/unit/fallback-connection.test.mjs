@@ -89,6 +89,19 @@ test('after a socket error writes return WRITE_CLOSED (not backpressure) and the
   assert.ok(conn.closed);
 });
 
+test('once Node has destroyed the socket, writes return WRITE_CLOSED before its error and close events arrive', async () => {
+  for (const cause of [undefined, Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })]) {
+    const { conn, socket, closed } = await pair();
+    socket.destroy(cause); // what Node does on a read or write error; 'error' and 'close' follow a tick later
+    assert.is(conn.writeFrame(3n, 0, 1, Buffer.from('x')), WRITE_CLOSED);
+    assert.is(conn.writeRaw(FRAME), WRITE_CLOSED);
+    assert.is(conn.writeShared(FRAME), WRITE_CLOSED);
+    const error = await closed;
+    if (cause === undefined) assert.is(error, null);
+    else assert.is(error.code, 'ERR_SOCKET');
+  }
+});
+
 test('a socket error after destroy() does not replace the close reason', async () => {
   for (const reason of [undefined, new QrpcError('ERR_READ_TIMEOUT', 'given reason')]) {
     const { conn, socket, closed, closeCount } = await pair();

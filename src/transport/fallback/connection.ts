@@ -160,8 +160,16 @@ export class FallbackConnection implements TransportConnection {
     if (!this.closed) this.socket.resume();
   }
 
+  /**
+   * Nothing written now could leave: closed, ending (ours or the peer's FIN), or the socket already destroyed
+   * (Node destroys it on a read or write error one tick before 'error' and 'close' reach us).
+   */
+  private refusesWrites(): boolean {
+    return this.closed || this.ending || this.socket.destroyed;
+  }
+
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
-    if (this.closed || this.ending) return WRITE_CLOSED;
+    if (this.refusesWrites()) return WRITE_CLOSED;
     const len = payload.length;
     if (len >= COPY_LIMIT) {
       const header = Buffer.allocUnsafe(HEADER_SIZE);
@@ -187,7 +195,7 @@ export class FallbackConnection implements TransportConnection {
   }
 
   writeRaw(bytes: Buffer): WriteResult {
-    if (this.closed || this.ending) return WRITE_CLOSED;
+    if (this.refusesWrites()) return WRITE_CLOSED;
     this.closeRange();
     this.pending.push(bytes);
     return this.queued(bytes.length);
@@ -198,7 +206,7 @@ export class FallbackConnection implements TransportConnection {
    * at once (order is kept, and the tick's flush has nothing to do for us).
    */
   writeShared(bytes: Buffer): WriteResult {
-    if (this.closed || this.ending) return WRITE_CLOSED;
+    if (this.refusesWrites()) return WRITE_CLOSED;
     if (this.dirty) return this.writeRaw(bytes);
     if (!this.socket.write(bytes)) {
       this.awaitDrain();
