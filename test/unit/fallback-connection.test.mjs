@@ -166,7 +166,7 @@ test('output above the high-water mark is reported, and onDrain follows once the
     drained();
   });
   client.pause();
-  assert.is(conn.writeRaw(Buffer.alloc(8 * 1024 * 1024)), WRITE_FULL);
+  assert.is(conn.writeRaw(Buffer.alloc(64 * 1024 * 1024)), WRITE_FULL);
   assert.ok(conn.needDrain);
   client.resume();
   await onDrain;
@@ -187,7 +187,7 @@ const arrayBuffers = () => {
 test('small frames queued for a peer that does not read pin their bytes, not the shared output arenas', async () => {
   const { conn, client, closed } = await pair();
   client.pause();
-  conn.writeRaw(Buffer.alloc(16 * 1024 * 1024));
+  conn.writeRaw(Buffer.alloc(64 * 1024 * 1024)); // far more than loopback kernel buffers take
   conn.flush();
   assert.ok(conn.needDrain, 'the socket is backed up');
   const N = 2000;
