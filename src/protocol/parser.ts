@@ -1,18 +1,89 @@
 // Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
 import { Buffer } from 'node:buffer';
+import { markAsUntransferable } from 'node:worker_threads';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MIN_LENGTH } from './frame.js';
 import { QrpcError } from './errors.js';
 
 /**
- * Receives a frame from the parser. `payload` is a view that stays valid and
- * unchanged for as long as it is referenced: the parser never writes into a
- * buffer it has handed out.
+ * Receives a frame from the parser. `payload` stays valid and unchanged for
+ * as long as it is referenced: the parser never writes into a buffer it has
+ * handed out, and every ArrayBuffer behind a payload is marked untransferable,
+ * so user code that transfers `payload.buffer` (postMessage, structuredClone)
+ * gets a copy instead of detaching memory other payloads share.
  */
 export interface FrameSink {
   /** The request id comes as its two big-endian 32-bit halves; requestIdOf(idHigh, idLow) makes the BigInt. */
   onFrame(idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer): void;
 }
 export type FrameCallback = ((idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer) => void) | FrameSink;
+
+/*
+ * What a held payload pins. Node hands every socket read over as its own
+ * ArrayBuffer of up to 64 KiB; a view of it keeps all of it alive. The rule
+ * kept here: a payload pins at most its own bytes plus PIN_SLACK (the same
+ * 8 KiB Node's own Buffer pool can pin).
+ *  - Chunks whose ArrayBuffer is at most PIN_SLACK: payloads are views (zero copy).
+ *  - Bigger chunks: payloads below SLAB_COPY_LIMIT are copied into a shared
+ *    slab; bigger ones stay views when the rest of the chunk is within
+ *    PIN_SLACK, otherwise they are copied into a buffer of their own.
+ *  - A frame assembled across reads lives in a buffer sized to the frame.
+ */
+const PIN_SLACK = 8 * 1024;
+const SLAB_SIZE = 8 * 1024;
+const SLAB_COPY_LIMIT = 4 * 1024;
+/** Below this a byte loop beats Buffer.prototype.copy (its native call costs more than the bytes). */
+const SMALL_COPY = 32;
+/**
+ * First buffer for a frame that spans reads. It grows geometrically with the
+ * bytes received, never straight to what the header claims: a peer that sends
+ * headers claiming 10 MiB costs what it sent, not 10 MiB.
+ */
+const INITIAL_TAIL = 1024;
+
+/**
+ * Small payloads from big chunks are copied here, front to back; a slab is
+ * never rewritten (a full one is dropped and lives as long as its payloads).
+ * Shared by every parser of the thread, like Node's Buffer pool.
+ */
+let slab: Buffer = newSlab();
+let slabUsed = 0;
+
+function newSlab(): Buffer {
+  const buf = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  markAsUntransferable(buf.buffer);
+  return buf;
+}
+
+function copyToSlab(chunk: Buffer, start: number, len: number): Buffer {
+  if (slabUsed + len > SLAB_SIZE) {
+    slab = newSlab();
+    slabUsed = 0;
+  }
+  const buf = slab;
+  const at = slabUsed;
+  if (len < SMALL_COPY) {
+    for (let i = 0; i < len; i++) buf[at + i] = chunk[start + i];
+  } else {
+    chunk.copy(buf, at, start, start + len);
+  }
+  slabUsed = at + len;
+  return buf.subarray(at, at + len);
+}
+
+/** A payload of a chunk bigger than PIN_SLACK, within the pinning rule. */
+function payloadOfBigChunk(chunk: Buffer, start: number, end: number): Buffer {
+  const len = end - start;
+  if (len < SLAB_COPY_LIMIT) return copyToSlab(chunk, start, len);
+  const ab = chunk.buffer;
+  if (ab.byteLength - len <= PIN_SLACK) {
+    markAsUntransferable(ab);
+    return chunk.subarray(start, end);
+  }
+  const own = Buffer.allocUnsafeSlow(len);
+  chunk.copy(own, 0, start, end);
+  markAsUntransferable(own.buffer);
+  return own;
+}
 
 /**
  * Batch frame parser: one chunk in, every complete frame out, the partial
@@ -24,9 +95,8 @@ export type FrameCallback = ((idHigh: number, idLow: number, flags: number, cmd:
  */
 export class FrameParser {
   readonly maxFrameSize: number;
-  /** Bytes of an incomplete frame carried over from earlier chunks. */
+  /** Bytes of an incomplete frame carried over from earlier chunks (capacity may be below `need`). */
   private tail: Buffer | null = null;
-  /** Preallocated buffer the tail is assembled in once the frame size is known. */
   private tailUsed = 0;
   private need = 0;
   private failed: QrpcError | null = null;
@@ -60,14 +130,20 @@ export class FrameParser {
       if (offset < 0) return;
     }
     const end = chunk.length;
+    // Decided once per chunk: views only where a view cannot pin more than the rule allows.
+    const ab = chunk.buffer;
+    const views = ab.byteLength <= PIN_SLACK;
+    if (views && end - offset >= HEADER_SIZE) markAsUntransferable(ab);
     while (end - offset >= HEADER_SIZE) {
       const length = chunk.readUInt32BE(offset);
       this.check(length);
       const total = 4 + length;
       if (end - offset < total) break;
       const word = chunk.readUInt32BE(offset + 12);
-      sink.onFrame(chunk.readUInt32BE(offset + 4), chunk.readUInt32BE(offset + 8), word >>> 24, word & 0xffffff, chunk.subarray(offset + HEADER_SIZE, offset + total));
+      const start = offset + HEADER_SIZE;
       offset += total;
+      const payload = views ? chunk.subarray(start, offset) : payloadOfBigChunk(chunk, start, offset);
+      sink.onFrame(chunk.readUInt32BE(start - 12), chunk.readUInt32BE(start - 8), word >>> 24, word & 0xffffff, payload);
     }
     if (offset < end) this.startTail(chunk, offset);
   }
@@ -83,13 +159,18 @@ export class FrameParser {
     }
   }
 
+  /** Room for `received` bytes of a frame of `need` bytes: geometric in what arrived, capped at the frame. */
+  private static capacityFor(need: number, received: number, current: number): number {
+    return Math.min(need, Math.max(INITIAL_TAIL, current * 2, received));
+  }
+
   private startTail(chunk: Buffer, offset: number): void {
     const rest = chunk.length - offset;
     if (rest >= 4) {
       const length = chunk.readUInt32BE(offset);
       this.check(length);
       this.need = 4 + length;
-      this.tail = Buffer.allocUnsafe(this.need);
+      this.tail = Buffer.allocUnsafe(FrameParser.capacityFor(this.need, rest, 0));
     } else {
       this.need = 0;
       this.tail = Buffer.allocUnsafe(HEADER_SIZE);
@@ -112,19 +193,24 @@ export class FrameParser {
       const length = tail.readUInt32BE(0);
       this.check(length);
       this.need = 4 + length;
-      const grown = Buffer.allocUnsafe(this.need);
+    }
+    const take = Math.min(this.need - this.tailUsed, chunk.length - offset);
+    const received = this.tailUsed + take;
+    if (received > tail.length) {
+      const grown = Buffer.allocUnsafe(FrameParser.capacityFor(this.need, received, tail.length));
       tail.copy(grown, 0, 0, this.tailUsed);
       this.tail = tail = grown;
     }
-    const take = Math.min(this.need - this.tailUsed, chunk.length - offset);
     chunk.copy(tail, this.tailUsed, offset, offset + take);
-    this.tailUsed += take;
+    this.tailUsed = received;
     offset += take;
-    if (this.tailUsed < this.need) return -1;
+    if (received < this.need) return -1;
+    // Capacity never exceeds `need`, so the finished frame fills its buffer exactly.
     const frame = tail;
     this.tail = null;
     this.tailUsed = 0;
     this.need = 0;
+    markAsUntransferable(frame.buffer);
     const word = frame.readUInt32BE(12);
     sink.onFrame(frame.readUInt32BE(4), frame.readUInt32BE(8), word >>> 24, word & 0xffffff, frame.subarray(HEADER_SIZE));
     return offset;

@@ -47,6 +47,9 @@ function onSocketDrain(this: OwnedSocket): void {
 function onSocketTimeout(this: OwnedSocket): void {
   this[kConnection].onReadTimeout();
 }
+function onSocketEnd(this: OwnedSocket): void {
+  this[kConnection].onPeerEnd();
+}
 
 /** One net.Socket: batch parser in, arena-corked writes out (one flush per tick). */
 export class FallbackConnection implements TransportConnection {
@@ -91,12 +94,28 @@ export class FallbackConnection implements TransportConnection {
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
   }
 
   /** @internal */
   onError(err: NodeJS.ErrnoException): void {
     this.rememberPeer();
-    this.closeError ??= new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
+    // The first reason wins: an error after we decided to close (end(), destroy(), the peer's FIN) does not rewrite why.
+    if (!this.closed && !this.ending) this.closeError = new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
+    // Node destroys a socket together with its error: nothing written from here on could leave, so writes must say so.
+    if (!this.closed) this.markClosed();
+  }
+
+  /**
+   * The peer sent FIN. allowHalfOpen is off, so Node ends our side on the
+   * next tick and a write after that would destroy the socket with EPIPE:
+   * what this tick queued leaves now, and later writes are refused.
+   * @internal
+   */
+  onPeerEnd(): void {
+    if (this.closed || this.ending) return;
+    this.flush();
+    this.ending = true;
   }
 
   /** @internal */
@@ -141,8 +160,16 @@ export class FallbackConnection implements TransportConnection {
     if (!this.closed) this.socket.resume();
   }
 
+  /**
+   * Nothing written now could leave: closed, ending (ours or the peer's FIN), or the socket already destroyed
+   * (Node destroys it on a read or write error one tick before 'error' and 'close' reach us).
+   */
+  private refusesWrites(): boolean {
+    return this.closed || this.ending || this.socket.destroyed;
+  }
+
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
-    if (this.closed || this.ending) return WRITE_CLOSED;
+    if (this.refusesWrites()) return WRITE_CLOSED;
     const len = payload.length;
     if (len >= COPY_LIMIT) {
       const header = Buffer.allocUnsafe(HEADER_SIZE);
@@ -168,7 +195,7 @@ export class FallbackConnection implements TransportConnection {
   }
 
   writeRaw(bytes: Buffer): WriteResult {
-    if (this.closed || this.ending) return WRITE_CLOSED;
+    if (this.refusesWrites()) return WRITE_CLOSED;
     this.closeRange();
     this.pending.push(bytes);
     return this.queued(bytes.length);
@@ -179,11 +206,11 @@ export class FallbackConnection implements TransportConnection {
    * at once (order is kept, and the tick's flush has nothing to do for us).
    */
   writeShared(bytes: Buffer): WriteResult {
-    if (this.closed || this.ending) return WRITE_CLOSED;
+    if (this.refusesWrites()) return WRITE_CLOSED;
     if (this.dirty) return this.writeRaw(bytes);
     if (!this.socket.write(bytes)) {
       this.awaitDrain();
-      return WRITE_FULL;
+      return this.wantDrain ? WRITE_FULL : WRITE_QUEUED;
     }
     return WRITE_QUEUED;
   }
@@ -212,7 +239,10 @@ export class FallbackConnection implements TransportConnection {
 
   private closeRange(): void {
     if (this.openArena !== null) {
-      this.pending.push(this.openArena.subarray(this.openStart, this.openEnd));
+      const range = this.openArena.subarray(this.openStart, this.openEnd);
+      // Output the socket could not pass on yet waits for a peer that may never read: a view would keep a
+      // whole shared 64 KiB arena alive per few queued bytes, so a backed-up socket gets a copy of its own.
+      this.pending.push(this.socket.writableLength > 0 ? Buffer.from(range) : range);
       this.openArena = null;
     }
   }
@@ -238,9 +268,12 @@ export class FallbackConnection implements TransportConnection {
     else if (this.wantDrain) this.onSocketDrain();
   }
 
-  /** The socket buffers more than it wants: wait for its 'drain' (listened to only from the first time). */
+  /**
+   * The socket buffers more than its own 16 KiB mark: wait for its 'drain' (listened to only from the first
+   * time). Only our high-water mark makes writers wait: needDrain and WRITE_FULL mean "above the mark".
+   */
   private awaitDrain(): void {
-    this.wantDrain = true;
+    if (this.queuedBytes + this.socket.writableLength > this.options.highWaterMark) this.wantDrain = true;
     if (!this.drainListened) {
       this.drainListened = true;
       this.socket.on('drain', onSocketDrain);

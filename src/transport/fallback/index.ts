@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { QrpcError } from '../../protocol/errors.js';
-import type { ConnectOptions, ListenOptions, Transport, TransportConnection, TransportListener } from '../types.js';
+import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, type TransportConnection, type TransportListener } from '../types.js';
 import { FallbackConnection } from './connection.js';
 
 /** The pure-TypeScript backend on node:net. */
@@ -12,10 +12,16 @@ export const fallbackTransport: Transport = {
       // Throttled sockets wait here, unread, until resume().
       let paused = false;
       const held: net.Socket[] = [];
+      /*
+       * The native backend stops accepting while throttled, so waiting peers sit in the kernel's queue,
+       * bounded by the backlog. node:net cannot stop accepting: as many wait here, later ones are refused.
+       */
+      const maxHeld = options.backlog > 0 ? options.backlog : 511;
       const accept = (socket: net.Socket) => onConnection(new FallbackConnection(socket, options));
       const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => {
-        if (paused) held.push(socket);
-        else accept(socket);
+        if (!paused) accept(socket);
+        else if (held.length < maxHeld) held.push(socket);
+        else socket.destroy();
       });
       server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
       server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
@@ -72,9 +78,9 @@ export const fallbackTransport: Transport = {
     let n = 0;
     for (const conn of conns) {
       if (conn.closed) continue;
-      if (conn instanceof FallbackConnection) conn.writeShared(bytes);
-      else conn.writeRaw(bytes);
-      n++;
+      // Only connections that queued the bytes count: a closing one refuses them.
+      const result = conn instanceof FallbackConnection ? conn.writeShared(bytes) : conn.writeRaw(bytes);
+      if (result !== WRITE_CLOSED) n++;
     }
     return n;
   },
