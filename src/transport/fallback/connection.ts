@@ -74,6 +74,8 @@ export class FallbackConnection implements TransportConnection {
   private queuedBytes = 0;
   private wantDrain = false;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** pause() was called: reading, and the cut-offs that measure the peer's input, stand still. */
+  private paused = false;
   private writeTimer: NodeJS.Timeout | null = null;
   /** Listed for this tick's flush. */
   dirty = false;
@@ -317,7 +319,7 @@ export class FallbackConnection implements TransportConnection {
 
   /** Go cuts a peer off when a payload stalls after its header; so do we. */
   private watchStall(): void {
-    if (this.parser.awaitingPayload) {
+    if (this.parser.awaitingPayload && !this.paused) {
       if (this.stallTimer === null && this.options.stalledPayloadMs > 0) {
         const ms = this.options.stalledPayloadMs;
         this.stallTimer = setTimeout(() => this.destroy(new QrpcError('ERR_STALLED_PAYLOAD', `payload incomplete for ${ms} ms after its header`)), ms);
@@ -328,12 +330,27 @@ export class FallbackConnection implements TransportConnection {
     }
   }
 
+  /**
+   * The idle and stalled-payload cut-offs measure the peer: they stand still
+   * while we choose not to read, and restart from zero when reading resumes.
+   */
   pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
     this.socket.pause();
+    if (this.readTimeoutMs > 0) this.socket.setTimeout(0);
+    if (this.stallTimer !== null) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+    }
   }
 
   resume(): void {
-    if (this.handler !== null && !this.closed) this.socket.resume();
+    if (this.handler === null || this.closed) return;
+    this.paused = false;
+    if (this.readTimeoutMs > 0) this.socket.setTimeout(this.readTimeoutMs);
+    this.watchStall();
+    this.socket.resume();
   }
 
   setReadTimeout(ms: number): void {
@@ -342,7 +359,7 @@ export class FallbackConnection implements TransportConnection {
       this.timeoutListened = true;
       this.socket.on('timeout', onSocketTimeout);
     }
-    this.socket.setTimeout(ms);
+    this.socket.setTimeout(this.paused ? 0 : ms);
   }
 
   end(): void {
