@@ -7,7 +7,7 @@ import { abortedError, NO_WAIT_OPTIONS, type Call, type CallOwner, type WaitOpti
 import type { SessionOptions } from './session-options.js';
 import { SessionInbound } from './session-inbound.js';
 import { PAUSE_THROTTLE } from './session-state.js';
-import { RESET, SELF_CLOSED, step } from './stream-state.js';
+import { RESET, SEND_DONE, step } from './stream-state.js';
 import { StreamWriter, quietReject } from './writer.js';
 
 export type { Role, SessionOptions, SessionHooks } from './session-options.js';
@@ -118,7 +118,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     let sent: Promise<void>;
     if ((flags & Flags.Codec) === 0 && this.outChain === null) {
       // A fresh call on an open connection: nothing to look up, encode or wait behind.
-      if (isDone(flags)) call.state |= SELF_CLOSED;
+      if (isDone(flags)) call.state = step(call.state, SEND_DONE);
       sent = this.write(call.requestId, flags, cmd, buf);
     } else {
       sent = this.sendFrame(call.requestId, flags, cmd, buf, false, call);
