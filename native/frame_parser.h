@@ -49,6 +49,9 @@ struct FrameParser {
   size_t need = 0;          // 4 + length once the length is known, else 0
   uint32_t bad_length = 0;  // the offending length after an error
   uint8_t failed = kParseOk;
+  // Counts partial frames begun (wraps): a reader compares it around Push() to
+  // tell "the same frame is still incomplete" from "another frame is".
+  uint16_t partials = 0;
 
   bool HasPartialFrame() const { return used > 0; }
   bool AwaitingPayload() const { return need > 0; }
@@ -130,6 +133,7 @@ struct FrameParser {
     if (!Reserve(rest)) return failed = kNoMemory;
     memcpy(tail, p, rest);
     used = rest;
+    partials++;
     return kParseOk;
   }
 

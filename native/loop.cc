@@ -319,6 +319,7 @@ void State::ReadConn(Conn* c) {
     if (n > 0) {
       c->idle_since = Now();
       BatchSink sink{this, id};
+      const uint16_t partials = c->parser.partials;
       int e = c->parser.Push(scratch, size_t(n), c->max_length, sink);
       if (e != kParseOk) {
         if (e == kInvalidFrame) CloseConn(c, kCloseInvalidFrame, c->parser.bad_length);
@@ -327,7 +328,9 @@ void State::ReadConn(Conn* c) {
         return;
       }
       if (c->parser.AwaitingPayload()) {
-        if (!c->stall_since && c->stall_timeout) {
+        // The clock is per frame (as Go's payload deadline): it starts when an incomplete frame begins,
+        // so a steady stream whose reads all end mid-frame is not taken for one stalled payload.
+        if (c->stall_timeout && (!c->stall_since || c->parser.partials != partials)) {
           c->stall_since = Now();
           Reschedule(c);
         }

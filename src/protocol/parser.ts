@@ -98,6 +98,12 @@ export class FrameParser {
   /** Bytes of an incomplete frame carried over from earlier chunks (capacity may be below `need`). */
   private tail: Buffer | null = null;
   private tailUsed = 0;
+  /**
+   * Counts partial frames begun: compared around push() it tells "the same
+   * frame is still incomplete" from "another frame is" (the stalled-payload
+   * clock is per frame).
+   */
+  partials = 0;
   private need = 0;
   private failed: QrpcError | null = null;
 
@@ -177,6 +183,7 @@ export class FrameParser {
     }
     chunk.copy(this.tail, 0, offset);
     this.tailUsed = rest;
+    this.partials = (this.partials + 1) | 0;
   }
 
   /** Completes the carried-over frame from `chunk`; returns the offset after it, or -1 if the chunk was used up. */

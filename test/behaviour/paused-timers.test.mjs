@@ -39,4 +39,28 @@ test('a slow reader held past readTimeoutMs and stalledPayloadMs by our own paus
   }
 });
 
+test('the stalled-payload clock is per frame: a steady stream whose every read ends mid-frame is not cut off', async () => {
+  const closes = [];
+  const mux = new ServeMux().handle(1, (w, req) => w.reply(req.requestId, 1, 'ok'));
+  const { server, port } = await startServer(mux, { stalledPayloadMs: 150, onClose: (_i, e) => closes.push(e?.code ?? null) });
+  const peer = await RawPeer.connect(port);
+  try {
+    const ROUNDS = 16; // 16 x 40 ms: several times the cut-off, with some frame always incomplete
+    const frames = [];
+    for (let i = 0; i < ROUNDS * 3; i++) frames.push(encodeFrame(BigInt(2 * i + 3), Flags.NB, 1, Buffer.alloc(100, 0x61)));
+    const all = Buffer.concat(frames);
+    const step = Math.floor(all.length / ROUNDS) + 7; // never a multiple of the frame size: each write ends mid-frame
+    for (let off = 0; off < all.length; off += step) {
+      peer.send(all.subarray(off, Math.min(all.length, off + step)));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await peer.waitFrames(ROUNDS * 3);
+    assert.is(peer.frames.length, ROUNDS * 3);
+    assert.equal(closes, []);
+  } finally {
+    peer.destroy();
+    await server.shutdown({ timeoutMs: 500 });
+  }
+});
+
 test.run();

@@ -305,6 +305,7 @@ export class FallbackConnection implements TransportConnection {
   /** @internal */
   onData(chunk: Buffer): void {
     if (this.closed) return;
+    const partials = this.parser.partials;
     try {
       this.parser.push(chunk, this.handler!);
     } catch (err) {
@@ -314,13 +315,17 @@ export class FallbackConnection implements TransportConnection {
       }
       throw err;
     }
-    this.watchStall();
+    this.watchStall(this.parser.partials !== partials);
   }
 
-  /** Go cuts a peer off when a payload stalls after its header; so do we. */
-  private watchStall(): void {
+  /**
+   * Go cuts a peer off when a payload stalls after its header; so do we. The
+   * clock is per frame: `newFrame` (another frame is incomplete now) restarts it.
+   */
+  private watchStall(newFrame: boolean = false): void {
     if (this.parser.awaitingPayload && !this.paused) {
-      if (this.stallTimer === null && this.options.stalledPayloadMs > 0) {
+      if (newFrame && this.stallTimer !== null) this.stallTimer.refresh();
+      else if (this.stallTimer === null && this.options.stalledPayloadMs > 0) {
         const ms = this.options.stalledPayloadMs;
         this.stallTimer = setTimeout(() => this.destroy(new QrpcError('ERR_STALLED_PAYLOAD', `payload incomplete for ${ms} ms after its header`)), ms);
       }
