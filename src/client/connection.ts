@@ -6,7 +6,7 @@ import { Session, type StreamOptions } from '../core/session.js';
 import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
-import { transport as selectTransport } from '../transport/select.js';
+import { transportFor } from './transport-choice.js';
 import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
@@ -80,7 +80,7 @@ export class Connection {
     const addr = this.addresses[this.nextAddress];
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
-    const conn = await selectTransport().connect(connectOptions(this.socketOptions, addr.host, addr.port, o.connectTimeoutMs ?? 10_000));
+    const conn = await transportFor(addr, o).connect(connectOptions(this.socketOptions, addr.host, addr.port, o.connectTimeoutMs ?? 10_000));
     if (this.userClosed) {
       conn.destroy();
       throw new QrpcError('ERR_CONN_CLOSED', 'closed while connecting');

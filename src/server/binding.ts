@@ -7,6 +7,7 @@ import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js
 import { parseAddress } from '../util/address.js';
 import type { SessionOptions } from '../core/session.js';
 import { ConnectionInfo, kSession } from './connection-info.js';
+import { transportFor } from './transport-choice.js';
 import type { BindingOptions } from './options.js';
 import type { Server } from './server.js';
 
@@ -22,6 +23,7 @@ export class Binding {
   private readonly logger: Logger;
   private readonly sessionOptions: SessionOptions<ConnectionInfo>;
   private listener: TransportListener | null = null;
+  private chosen: Transport | null = null;
   private throttled = false;
   private draining = false;
 
@@ -61,9 +63,15 @@ export class Binding {
     return { host: this.listener.host, port: this.listener.port, family: this.listener.family };
   }
 
-  async listen(transport: Transport): Promise<void> {
+  /** The transport serving this binding (chosen at listen: the backend, or an overlay's). */
+  get transport(): Transport | null {
+    return this.chosen;
+  }
+
+  async listen(): Promise<void> {
     // A second listener would replace this one unclosed (the process would never exit).
     if (this.listener !== null) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index} is already listening`);
+    const transport = (this.chosen ??= transportFor(this.options));
     const o = this.options;
     const { host, port } = parseAddress(o.addr, '0.0.0.0');
     const listenOptions: ListenOptions = {

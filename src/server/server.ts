@@ -3,8 +3,7 @@ import { Flags } from '../protocol/flags.js';
 import { assertCmd } from '../protocol/cmd.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_REQUEST_ID, MIN_LENGTH, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
 import { stderrLogger, type Logger } from '../core/logger.js';
-import { transport as selectTransport } from '../transport/select.js';
-import type { Transport, TransportConnection } from '../transport/types.js';
+import type { TransportConnection } from '../transport/types.js';
 import { Binding } from './binding.js';
 import { kSession, type ConnectionInfo } from './connection-info.js';
 import { describeValue } from '../protocol/frame.js';
@@ -32,7 +31,6 @@ export class Server {
   // from the first shutdown() on (final).
   private listening: Promise<this> | null = null;
   private shuttingDown: Promise<void> | null = null;
-  private transport: Transport | null = null;
 
   constructor(bindings: BindingOptions[], options: ServerOptions = {}) {
     if (!Array.isArray(bindings) || bindings.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'a server needs at least one binding');
@@ -54,10 +52,8 @@ export class Server {
   }
 
   private async listenAll(): Promise<this> {
-    this.transport = selectTransport();
-    const transport = this.transport;
     // allSettled, not all: a binding still coming up when another fails must be closed too.
-    const results = await Promise.allSettled(this.bindings.map((b) => b.listen(transport)));
+    const results = await Promise.allSettled(this.bindings.map((b) => b.listen()));
     // Binding.listen rejects with QrpcErrors only.
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
@@ -74,7 +70,6 @@ export class Server {
     await Promise.all(this.bindings.map((b) => b.closeListener()));
     for (const b of this.bindings) for (const conn of [...b.connections]) conn[kSession].close(error);
     this.listening = null;
-    this.transport = null;
   }
 
   private shutDownError(): QrpcError {
@@ -144,7 +139,8 @@ export class Server {
   private broadcast(b: Binding, conns: Iterable<ConnectionInfo>, cmd: number, payload: PayloadInput, flags: number): number {
     assertCmd(cmd);
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xff) throw new QrpcError('ERR_INVALID_ARG', `flags must be an integer 0..255, got ${describeValue(flags)}`);
-    if (this.transport === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
+    const transport = b.transport;
+    if (transport === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
     const buf = toPayload(payload);
     const limit = (b.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE) - MIN_LENGTH;
     if (buf.length > limit) throw new QrpcError('ERR_FRAME_TOO_LARGE', `push payload of ${buf.length} bytes exceeds maxFrameSize: nothing was sent`);
@@ -155,7 +151,7 @@ export class Server {
       const session = conn[kSession];
       if (!session.isClosing) targets.push(session.transport);
     }
-    return this.transport.broadcast(targets, frame);
+    return transport.broadcast(targets, frame);
   }
 
   /** Throttle: stop accepting and reading on a binding (all bindings when omitted) until clearThrottle. */
