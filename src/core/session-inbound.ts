@@ -6,7 +6,7 @@ import { PerSecondCounter } from './rate.js';
 import { RequestFrame } from './request.js';
 import { RequestQueue } from './request-queue.js';
 import { SessionOutbound } from './session-outbound.js';
-import { PAUSE_BACKLOG } from './session-state.js';
+import { PAUSE_BACKLOG, PAUSE_OUTPUT } from './session-state.js';
 import { setDispatching } from './session-streams.js';
 import { FrameWriter } from './writer.js';
 
@@ -218,7 +218,9 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
       }
       this.serve(req);
     }
-    if (this.blockingBusy || (this.queue !== null && this.queue.size > 0)) {
+    // Behind a running blocking handler (Go's order), or while our output is above the high-water mark: the
+    // answers would only pile up, so the rest of this batch waits as requests (a few hundred bytes each) instead.
+    if (this.blockingBusy || (this.queue !== null && this.queue.size > 0) || this.isPausedFor(PAUSE_OUTPUT)) {
       const queue = (this.queue ??= new RequestQueue());
       queue.push(req);
       if (queue.size > MAX_QUEUED_REQUESTS) this.pauseReading(PAUSE_BACKLOG, true);
@@ -227,10 +229,15 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
     this.dispatch(req);
   }
 
+  /** Output went back below the high-water mark: requests held meanwhile are dispatched. */
+  protected override outputDrained(): void {
+    if (this.queue !== null && this.queue.size > 0) this.drainQueue();
+  }
+
   private drainQueue(): void {
     const queue = this.queue;
     if (queue !== null) {
-      while (!this.blockingBusy && !this.isClosed) {
+      while (!this.blockingBusy && !this.isClosed && !this.isPausedFor(PAUSE_OUTPUT)) {
         const req = queue.shift();
         if (req === undefined) break;
         this.dispatch(req);

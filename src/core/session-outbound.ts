@@ -202,7 +202,11 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
       this.drainWait = null;
       wait.resolve();
     }
+    this.outputDrained();
   }
+
+  /** Hook for the inbound layer: requests held back while the output was full may run now. */
+  protected outputDrained(): void {}
 
   /** A stream's unread frames went above (or back under) their bound: reading pauses while any is above. */
   queuePressure(over: boolean): void {
