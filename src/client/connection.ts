@@ -3,6 +3,7 @@ import type { Frame, PayloadInput } from '../protocol/frame.js';
 import { stderrLogger, type Logger } from '../core/logger.js';
 import { toHandlerSource } from '../core/mux.js';
 import { Session, type StreamOptions } from '../core/session.js';
+import { DEFAULT_CLOSE_TIMEOUT_MS } from '../core/session-options.js';
 import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
@@ -94,6 +95,7 @@ export class Connection {
       hooks: null,
       maxFrameSize: this.socketOptions.maxFrameSize,
       queueLimit: this.socketOptions.highWaterMark,
+      closeTimeoutMs: o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
       unknownCmd: 'reset',
       maxInboundFramesPerSecond: 0,
       maxInflightNonBlocking: 0,

@@ -31,6 +31,8 @@ export interface ClientOptions {
   /** Kernel socket buffer sizes in bytes (native backend; 0 = system default). */
   sendBufferSize?: number;
   receiveBufferSize?: number;
+  /** close() lets queued output drain this long, then destroys the connection (ERR_WRITE_TIMEOUT); default 30000. */
+  closeTimeoutMs?: number;
   /** Reconnect after a disconnect, trying every address (Go's NewConnectionWithReconnect). */
   reconnect?: boolean | ReconnectOptions;
   /** While reconnecting, call() waits for the next connection or fails at once (default 'fail'). */

@@ -34,8 +34,13 @@ export interface SessionOptions<C = unknown> {
   maxFrameSize: number;
   /** Bytes of continuation frames one stream may hold unread before reading pauses (the high-water mark). */
   queueLimit: number;
+  /** How long close() lets queued output drain before it destroys the connection (ERR_WRITE_TIMEOUT). */
+  closeTimeoutMs: number;
   /** Push IDs: the server's counter; a client takes them from its request IDs, as Go does. */
   nextPushId: (() => bigint) | null;
   /** What the layer above shares among all sessions of these options (the server's Binding), so no session carries it. */
   context: unknown;
 }
+
+/** close() flushes for at most this long by default (a peer that never reads must not hold it forever). */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;

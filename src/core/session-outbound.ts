@@ -167,9 +167,15 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
     return this.outputFull();
   }
 
-  /** Queued above the high-water mark: stop reading (the peer's answers would pile up) and wait for the drain. */
+  /**
+   * Queued above the high-water mark: wait for the drain. A server also stops
+   * reading meanwhile (more requests would only pile up more answers), as
+   * Node's HTTP server pauses a socket. A client never does: the answers it
+   * reads are what lets the server read its requests again, so pausing there
+   * would deadlock a busy exchange.
+   */
   private outputFull(): Promise<void> {
-    this.pauseReading(PAUSE_OUTPUT, true);
+    if (this.options.role === 'server') this.pauseReading(PAUSE_OUTPUT, true);
     return this.whenDrained();
   }
 

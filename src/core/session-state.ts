@@ -35,6 +35,8 @@ class SessionExtras {
   closeCallbacks: Array<(error: QrpcError | null) => void> | null = null;
   closeError: QrpcError | null = null;
   closedPromise: Promise<void> | null = null;
+  /** Destroys a closing connection whose output the peer never takes (close() must not hang forever). */
+  lingerTimer: NodeJS.Timeout | null = null;
 }
 
 /**

@@ -243,6 +243,8 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     if (this.isClosed) return;
     const byUs = this.isClosing;
     this.isClosed = true;
+    const linger = byUs ? this.more().lingerTimer : null;
+    if (linger !== null) clearTimeout(linger);
     if (error !== null && this.closeError === null) {
       // Closes the transport decided (bad frames, timeouts, socket errors); fail() logs the session's own.
       const quiet = error.code === 'ERR_READ_TIMEOUT' || error.code === 'ERR_SOCKET';
@@ -283,6 +285,13 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     if (reason !== undefined) this.closeError ??= reason;
     this.markClosing();
     this.transport.end();
+    if (!this.isClosed) {
+      // A peer that never reads would hold the flush, and so the close, forever.
+      const ms = this.options.closeTimeoutMs;
+      const linger = setTimeout(() => this.transport.destroy(new QrpcError('ERR_WRITE_TIMEOUT', `output not taken within ${ms} ms of close()`)), ms);
+      linger.unref();
+      this.more().lingerTimer = linger;
+    }
   }
 
   /** Tells the peer why (a connection notice: a reset of id 0), then closes after flushing. */

@@ -7,6 +7,7 @@ import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js
 import { parseAddress } from '../util/address.js';
 import type { SessionOptions } from '../core/session.js';
 import { ConnectionInfo, kSession } from './connection-info.js';
+import { DEFAULT_CLOSE_TIMEOUT_MS } from '../core/session-options.js';
 import { transportFor } from './transport-choice.js';
 import type { BindingOptions } from './options.js';
 import type { Server } from './server.js';
@@ -50,6 +51,7 @@ export class Binding {
       },
       maxFrameSize: options.maxFrameSize ?? DEFAULT_SOCKET_OPTIONS.maxFrameSize,
       queueLimit: options.highWaterMark ?? DEFAULT_SOCKET_OPTIONS.highWaterMark,
+      closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
       unknownCmd: options.unknownCmd ?? 'reset',
       maxInboundFramesPerSecond: options.maxInboundFramesPerSecond ?? 0,
       maxInflightNonBlocking: options.maxInflightNonBlocking ?? 0,

@@ -34,6 +34,8 @@ export interface BindingOptions {
   /** Kernel socket buffer sizes in bytes (native backend; 0 = system default). */
   sendBufferSize?: number;
   receiveBufferSize?: number;
+  /** close() lets queued output drain this long, then destroys the connection (ERR_WRITE_TIMEOUT); default 30000. */
+  closeTimeoutMs?: number;
   maxInboundFramesPerSecond?: number;
   maxInflightNonBlocking?: number;
   /** Closes per second (kicks, limit violations); default unlimited. */
