@@ -291,6 +291,16 @@ test('handshake timeout: a peer that connects and says nothing is dropped (ERR_T
   }
 });
 
+test('shutdown drops a peer still in its handshake (it does not wait for handshakeTimeout)', async () => {
+  const s = await tlsServer(serverTls({ handshakeTimeout: 600_000 }));
+  const good = await connect(s.url, { tls: { ca: pem.ca } });
+  const peer = await RawPeer.connect(s.port);
+  await assertServes(good, 'the server accepted meanwhile');
+  await Promise.all([s.server.shutdown({ timeoutMs: 500 }), peer.waitClose()]);
+  assert.ok(peer.closed);
+  await good.close();
+});
+
 test('a TLS client on a plain port fails to connect (ERR_CONNECT, or ERR_TIMEOUT), the plain server keeps serving', async () => {
   const { server, port, addr } = await startServer(helloMux(), {}, { logger: recordingLogger().logger });
   const plain = await connect(addr);

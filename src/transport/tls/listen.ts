@@ -46,9 +46,13 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
       }
     };
 
+    /** Set if node stops exposing the raw socket: close() then cannot tell handshakes from live connections. */
+    let untracked = false;
+
     secure.on('secureConnection', (socket: tls.TLSSocket) => {
       const raw = parentOf(socket);
       if (raw !== null) handshaking.delete(raw);
+      else untracked = true;
       if (closed) {
         socket.destroy();
         return;
@@ -100,8 +104,9 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
         close() {
           closed = true;
           for (const raw of held.splice(0)) raw.destroy();
-          // A handshake still running would otherwise deliver a connection to a closed listener.
-          for (const raw of [...handshaking.keys()]) raw.destroy();
+          // A handshake still running would otherwise deliver a connection to a closed listener (and
+          // keep the process up to handshakeTimeout). Untracked, they end at secureConnection or the timeout.
+          if (!untracked) for (const raw of [...handshaking.keys()]) raw.destroy();
           handshaking.clear();
           return new Promise<void>((done) => {
             if (!server.listening) return done();
