@@ -174,6 +174,48 @@ test('mutual TLS: a client without a certificate is refused in the handshake (ER
   }
 });
 
+test('mutual TLS under TLS 1.2: a client without a certificate has connect() rejected with ERR_TLS', async () => {
+  const s = await tlsServer(mtls());
+  try {
+    const err = await rejection(connect(s.url, { tls: { ca: pem.ca, maxVersion: 'TLSv1.2' } }));
+    assert.is(err.code, 'ERR_TLS', err.message);
+    assert.match(err.cause.code, /^ERR_SSL_/);
+    await until(() => s.server.stats(0).tlsErrors === 1, 'the refusal counted');
+    const conn = await connect(s.url, { tls: { ...clientCert, maxVersion: 'TLSv1.2' } });
+    assert.is(conn.tls.protocol, 'TLSv1.2');
+    await assertServes(conn, 'a certified TLS 1.2 client');
+    await conn.close();
+  } finally {
+    await s.server.shutdown({ timeoutMs: 500 });
+  }
+});
+
+test('backpressure over TLS: 24 MiB of answers to a client, writers wait for drain and everything arrives', async () => {
+  const { ServeMux } = await import('../../dist/index.js');
+  const mux = new ServeMux();
+  const chunk = Buffer.alloc(1024 * 1024, 1);
+  mux.handle(20, async (w, req) => {
+    for (let i = 0; i < 23; i++) {
+      w.startWrite(req.requestId, 20, Flags.Stream);
+      w.writeBytes(chunk);
+      await w.endWrite();
+    }
+    await w.reply(req.requestId, 20, chunk, Flags.StreamEnd);
+  });
+  const server = new Server([{ addr: '127.0.0.1:0', handler: mux, tls: serverTls(), highWaterMark: 256 * 1024 }], { logger: recordingLogger().logger });
+  await server.listen();
+  const conn = await connect(`tls://127.0.0.1:${server.address(0).port}`, { tls: { ca: pem.ca } });
+  try {
+    const { response } = conn.request(20, Flags.NB, 'go');
+    let bytes = 0;
+    for await (const f of response.frames()) bytes += f.payload.length;
+    assert.is(bytes, 24 * 1024 * 1024);
+  } finally {
+    await conn.close();
+    await server.shutdown({ timeoutMs: 500 });
+  }
+});
+
 test('mutual TLS: a client certificate from another CA is refused; others keep working', async () => {
   const accepted = [];
   const s = await tlsServer(mtls(), { onAccept: (info) => void accepted.push(info.peerCertificate?.subject.CN) });
