@@ -7,12 +7,13 @@
 //   node bench/run.mjs [--quick] [--only a,b] [--scenario x,y] [--runs N]
 //                      [--client-procs N] [--json FILE]
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, statSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './lib/common.mjs';
 import { renderSvg } from './lib/chart.mjs';
+import { makeTestCertificates } from '../test/tls-certs.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const BUILD = path.join(BENCH, '.build');
@@ -113,9 +114,18 @@ const CONTENDERS = {
   },
   'qrpc-native': nodeContender('qrpc', { QRPC_BACKEND: 'native' }),
   'qrpc-fallback': nodeContender('qrpc', { QRPC_BACKEND: 'fallback' }),
+  // TLS over TCP (node:tls on either backend), next to plain TCP: certificates made at start, as the tests do.
+  'qrpc-tls': { ...nodeContender('qrpc'), build: buildTlsCerts },
 };
 const BASELINE = 'node-net';
 const LIMIT = 'c-limit';
+
+function buildTlsCerts() {
+  const { dir } = makeTestCertificates();
+  // Read by contenders/qrpc when set: the server serves TLS with them, the client trusts their CA.
+  CONTENDERS['qrpc-tls'].env = { QRPC_BENCH_TLS: dir };
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
 
 function buildC() {
   mkdirSync(BUILD, { recursive: true });

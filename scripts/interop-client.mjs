@@ -5,11 +5,17 @@
 // or the Go reference's).
 //
 //   npm run interop:client -- --port P [--host H] [--scenario NAME|all]
+//                             [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--servername NAME]]
 //
+// With --tls-ca every scenario runs over TLS, trusting that CA (the raw-byte
+// scenarios too, on a raw TLS socket); --tls-cert/--tls-key present a client
+// certificate (mutual TLS).
 // Prints one line per scenario ("ok   NAME" or "FAIL NAME: why"), ends with
 // "N passed, M failed", and exits non-zero when anything failed. Each
 // scenario uses its own connection (cmd 10 counts pushes per connection).
 import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { connect, ServeMux, Flags, deflateRawCodec } from '../dist/index.js';
@@ -52,10 +58,10 @@ function clientMux() {
 }
 
 /** A raw socket that sends `bytes` and reports what came back before the server closed. */
-function rawExchange(host, port, bytes) {
+function rawExchange(host, port, bytes, tlsOptions) {
   return new Promise((resolve, reject) => {
     const received = [];
-    const socket = net.connect({ host, port }, () => socket.write(bytes));
+    const socket = tlsOptions ? tls.connect({ ...tlsOptions, host, port }, () => socket.write(bytes)) : net.connect({ host, port }, () => socket.write(bytes));
     socket.on('data', (chunk) => received.push(chunk));
     socket.on('error', () => {}); // a reset by the server still ends in 'close'
     socket.on('close', () => resolve(Buffer.concat(received)));
@@ -174,15 +180,15 @@ const scenarios = {
     expect(frame.payload.toString() === payload, `decoded reply: expected 1000 × "a", got ${frame.payload.length} bytes`);
   },
 
-  async badframe({ host, port }) {
+  async badframe({ host, port, tls }) {
     // length 5 < 12: the server closes without answering.
-    const got = await rawExchange(host, port, header(5, 1n, 0, 0));
+    const got = await rawExchange(host, port, header(5, 1n, 0, 0), tls);
     expectEqual(got.length, 0, 'bytes from the server');
   },
 
-  async hugeframe({ host, port }) {
+  async hugeframe({ host, port, tls }) {
     // length 64 MiB > the 10 MiB limit: the server closes without answering.
-    const got = await rawExchange(host, port, header(64 * 1024 * 1024, 1n, 0, 0));
+    const got = await rawExchange(host, port, header(64 * 1024 * 1024, 1n, 0, 0), tls);
     expectEqual(got.length, 0, 'bytes from the server');
   },
 
@@ -196,18 +202,18 @@ const scenarios = {
 
 const RAW = new Set(['badframe', 'hugeframe']);
 
-async function run(name, host, port) {
+async function run(name, host, port, tlsOptions) {
   let conn = null;
   let timer;
   try {
     const pushes = [];
     if (!RAW.has(name)) {
-      conn = await connect({ host, port }, { codec: deflateRawCodec(), handler: clientMux(), onPush: (f) => pushes.push(f) });
+      conn = await connect({ host, port }, { codec: deflateRawCodec(), handler: clientMux(), onPush: (f) => pushes.push(f), ...(tlsOptions ? { tls: tlsOptions } : {}) });
     }
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Mismatch(`no result within ${SCENARIO_TIMEOUT_MS} ms`)), SCENARIO_TIMEOUT_MS);
     });
-    await Promise.race([scenarios[name]({ conn, pushes, host, port }), timeout]);
+    await Promise.race([scenarios[name]({ conn, pushes, host, port, tls: tlsOptions }), timeout]);
     return null;
   } catch (err) {
     return err instanceof Mismatch ? err.message : `${err?.code ?? 'error'}: ${err?.message ?? err}`;
@@ -217,11 +223,37 @@ async function run(name, host, port) {
   }
 }
 
+const USAGE = 'usage: interop-client --port P [--host H] [--scenario NAME|all] [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--servername NAME]]';
 let args;
 try {
-  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, scenario: { type: 'string' } } }).values;
+  args = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      scenario: { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      servername: { type: 'string' },
+    },
+  }).values;
 } catch (err) {
-  console.error(`${err.message}\nusage: interop-client --port P [--host H] [--scenario NAME|all]`);
+  console.error(`${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (Boolean(args['tls-cert']) !== Boolean(args['tls-key']) || ((args['tls-cert'] || args.servername) && !args['tls-ca'])) {
+  console.error(`--tls-cert, --tls-key and --servername need --tls-ca (and the first two go together)\n${USAGE}`);
+  process.exit(2);
+}
+let tlsOptions;
+try {
+  if (args['tls-ca']) {
+    tlsOptions = { ca: readFileSync(args['tls-ca']) };
+    if (args['tls-cert']) Object.assign(tlsOptions, { cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']) });
+    if (args.servername) tlsOptions.servername = args.servername;
+  }
+} catch (err) {
+  console.error(`cannot read a TLS file: ${err.message}`);
   process.exit(2);
 }
 const host = args.host ?? '127.0.0.1';
@@ -242,7 +274,7 @@ for (const n of names) {
 let passed = 0;
 let failed = 0;
 for (const name of names) {
-  const why = await run(name, host, port);
+  const why = await run(name, host, port, tlsOptions);
   if (why === null) {
     passed++;
     console.log(`ok   ${name}`);

@@ -3,20 +3,26 @@
 // (cmds 0–11, raw-DEFLATE codec) on one TCP binding, for Go clients and for
 // scripts/interop-client.mjs.
 //
-//   npm run interop:server -- --port P [--host H]
+//   npm run interop:server -- --port P [--host H] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
 //
+// With --tls-cert/--tls-key the binding serves TLS; with --tls-ca as well,
+// clients must present a certificate signed by that CA (mutual TLS).
 // --port 0 picks a free port. Prints "ready HOST:PORT" once listening and
 // runs until killed (SIGINT / SIGTERM shut it down gracefully).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Server, backend } from '../dist/index.js';
 import { interopBinding } from './interop-handlers.mjs';
 
 
+const USAGE = 'usage: interop-server --port P [--host H] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]';
 let args;
 try {
-  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } }).values;
+  args = parseArgs({
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' } },
+  }).values;
 } catch (err) {
-  console.error(`${err.message}\nusage: interop-server --port P [--host H]`);
+  console.error(`${err.message}\n${USAGE}`);
   process.exit(2);
 }
 const port = Number(args.port ?? 0);
@@ -26,8 +32,23 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+if (Boolean(args['tls-cert']) !== Boolean(args['tls-key']) || (args['tls-ca'] && !args['tls-cert'])) {
+  console.error(`--tls-cert and --tls-key go together (--tls-ca needs them)\n${USAGE}`);
+  process.exit(2);
+}
+let tls;
+try {
+  if (args['tls-cert']) {
+    tls = { cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']) };
+    if (args['tls-ca']) Object.assign(tls, { ca: readFileSync(args['tls-ca']), requestCert: true, rejectUnauthorized: true });
+  }
+} catch (err) {
+  console.error(`cannot read a TLS file: ${err.message}`);
+  process.exit(2);
+}
+
 const binding = interopBinding();
-const server = new Server([{ addr: { host, port }, ...binding }]);
+const server = new Server([{ addr: { host, port }, ...binding, ...(tls ? { tls } : {}) }]);
 
 // Installed before "ready" is printed, so a supervisor may signal as soon as it reads it.
 let stopping = false;
@@ -42,4 +63,4 @@ process.on('SIGTERM', stop);
 
 await server.listen();
 const bound = server.address(0);
-console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name})`);
+console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name}, transport: ${server.transportOf(0)}${tls?.requestCert ? ', client certificates required' : ''})`);

@@ -12,3 +12,4 @@ export { connect } from './client/connect.js';
 export { Connection } from './client/connection.js';
 export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
+export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';

@@ -8,7 +8,7 @@ import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
 import { transportFor } from './transport-choice.js';
-import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions } from '../transport/types.js';
+import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
 
@@ -59,6 +59,11 @@ export class Connection {
     return this.session?.remotePort ?? 0;
   }
 
+  /** The server's certificate and its verification, while connected over TLS; null otherwise. */
+  get tls(): TlsPeerInfo | null {
+    return this.session?.transport.tlsInfo?.() ?? null;
+  }
+
   private get reconnecting(): boolean {
     return Boolean(this.options.reconnect) && !this.userClosed;
   }
@@ -81,7 +86,9 @@ export class Connection {
     const addr = this.addresses[this.nextAddress];
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
-    const conn = await transportFor(addr, o).connect(connectOptions(this.socketOptions, addr.host, addr.port, o.connectTimeoutMs ?? 10_000));
+    const transport = transportFor(addr, o);
+    const tls = transport.name === 'tls' ? (o.tls ?? {}) : null;
+    const conn = await transport.connect(connectOptions(this.socketOptions, addr.host, addr.port, o.connectTimeoutMs ?? 10_000, tls));
     if (this.userClosed) {
       conn.destroy();
       throw new QrpcError('ERR_CONN_CLOSED', 'closed while connecting');

@@ -4,6 +4,7 @@ import type { Handler, HandlerSource } from '../core/mux.js';
 import type { Frame } from '../protocol/frame.js';
 import type { QrpcError } from '../protocol/errors.js';
 import type { Connection } from './connection.js';
+import type { TlsClientOptions } from '../transport/types.js';
 
 export interface ReconnectOptions {
   /** Wait after a full round of failed addresses (Go: 2 s). */
@@ -37,6 +38,11 @@ export interface ClientOptions {
   reconnect?: boolean | ReconnectOptions;
   /** While reconnecting, call() waits for the next connection or fails at once (default 'fail'). */
   whileDisconnected?: 'wait' | 'fail';
+  /**
+   * Dial TLS (also implied by a tls:// address): node:tls connect options such as ca, cert, key,
+   * servername. connectTimeoutMs covers the handshake.
+   */
+  tls?: TlsClientOptions;
   onConnect?: (conn: Connection) => void;
   onDisconnect?: (conn: Connection, error: QrpcError | null) => void;
 }

@@ -31,7 +31,9 @@ export type ErrorCode =
   | 'ERR_BACKEND'
   | 'ERR_HANDLER'
   | 'ERR_NO_MEMORY'
-  | 'ERR_SOCKET';
+  | 'ERR_SOCKET'
+  /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
+  | 'ERR_TLS';
 
 export class QrpcError extends Error {
   readonly code: ErrorCode;

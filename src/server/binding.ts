@@ -18,7 +18,8 @@ export class Binding {
   readonly index: number;
   readonly options: BindingOptions;
   readonly connections = new Set<ConnectionInfo>();
-  readonly stats = { accepted: 0, rejected: 0, kicked: 0, unknownCmds: 0 };
+  /** tlsErrors: peers dropped in the TLS handshake (bad or missing certificate, not TLS, timeout); 0 on plain bindings. */
+  readonly stats = { accepted: 0, rejected: 0, kicked: 0, unknownCmds: 0, tlsErrors: 0 };
   private readonly ids = new Map<string, ConnectionInfo>();
   private readonly closer: RateLimitedRunner;
   private readonly logger: Logger;
@@ -70,12 +71,18 @@ export class Binding {
     return this.chosen;
   }
 
+  /** Which transport serves (or will serve) this binding; the choice depends on the options only. */
+  get transportName(): Transport['name'] {
+    return (this.chosen ??= transportFor(this.options)).name;
+  }
+
   async listen(): Promise<void> {
     // A second listener would replace this one unclosed (the process would never exit).
     if (this.listener !== null) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index} is already listening`);
     const transport = (this.chosen ??= transportFor(this.options));
     const o = this.options;
-    const { host, port } = parseAddress(o.addr, '0.0.0.0');
+    const { host, port, scheme } = parseAddress(o.addr, '0.0.0.0');
+    if (scheme === 'tls' && !o.tls) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index}: a tls:// address needs the tls option (key, cert, ...)`);
     const listenOptions: ListenOptions = {
       ...DEFAULT_SOCKET_OPTIONS,
       host,
@@ -83,6 +90,8 @@ export class Binding {
       backlog: o.backlog ?? 511,
       reusePort: o.reusePort ?? false,
       ...socketOptionsFrom(o),
+      tls: o.tls ?? null,
+      onHandshakeError: (error, peer) => this.handshakeFailed(error, peer),
     };
     try {
       this.listener = await transport.listen(listenOptions, (conn) => this.accept(conn));
@@ -92,6 +101,20 @@ export class Binding {
       throw new QrpcError('ERR_SOCKET', `listen ${host}:${port}: ${(err as Error).message}`, { cause: err });
     }
     if (this.throttled) this.listener.pause();
+  }
+
+  /**
+   * A peer failed the TLS handshake and was dropped (the server carries on): counted, and logged at warn
+   * when its certificate was refused (worth an operator's look), at debug otherwise (scanners, plain-TCP
+   * clients, timeouts, disconnects are routine on a public port).
+   */
+  private handshakeFailed(error: QrpcError, peer: { address: string; port: number }): void {
+    this.stats.tlsErrors++;
+    const code = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? null;
+    const certificate = code !== null && !/^(ERR_|E[A-Z]+$)/.test(code) || code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
+    const fields = { err: error, code, remoteAddress: peer.address, remotePort: peer.port, bindingIndex: this.index };
+    if (certificate) this.logger.warn(fields, 'qrpc: TLS client certificate refused');
+    else this.logger.debug(fields, 'qrpc: TLS handshake failed');
   }
 
   private accept(transport: TransportConnection): void {

@@ -4,7 +4,8 @@ import type { Flags } from '../protocol/flags.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
 import { Session, type SessionOptions, type StreamOptions } from '../core/session.js';
 import type { StreamWriter } from '../core/writer.js';
-import type { TransportConnection } from '../transport/types.js';
+import type { PeerCertificate } from 'node:tls';
+import type { TlsPeerInfo, TransportConnection } from '../transport/types.js';
 import type { Binding } from './binding.js';
 import type { Server } from './server.js';
 
@@ -55,6 +56,26 @@ export class ConnectionInfo {
 
   get remotePort(): number {
     return this[kSession].remotePort;
+  }
+
+  /** TLS facts of this connection (peer certificate, verification, protocol); null on a plain binding. */
+  get tls(): TlsPeerInfo | null {
+    return this[kSession].transport.tlsInfo?.() ?? null;
+  }
+
+  /** The client's certificate (node's getPeerCertificate()) on a TLS binding, or null (none sent, or plain TCP). */
+  get peerCertificate(): PeerCertificate | null {
+    return this.tls?.peerCertificate ?? null;
+  }
+
+  /** The client certificate verified against the binding's `ca` (false without one, and on plain TCP). */
+  get authorized(): boolean {
+    return this.tls?.authorized ?? false;
+  }
+
+  /** Why the client certificate did not verify (e.g. 'CERT_HAS_EXPIRED'), when the binding let it in anyway. */
+  get authorizationError(): string | null {
+    return this.tls?.authorizationError ?? null;
   }
 
   get isClosed(): boolean {

@@ -5,6 +5,7 @@ import type { Frame } from '../protocol/frame.js';
 import type { QrpcError } from '../protocol/errors.js';
 import type { HostPort } from '../util/address.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { TlsServerOptions } from '../transport/types.js';
 
 /** One listening address with its handler and limits (Go's ServerBinding). Durations in ms; 0 disables a limit. */
 export interface BindingOptions {
@@ -44,6 +45,11 @@ export interface BindingOptions {
   unknownCmd?: 'reset' | 'close';
   backlog?: number;
   reusePort?: boolean;
+  /**
+   * Serve TLS: node:tls server options (key, cert, ca, requestCert, rejectUnauthorized, ...).
+   * `handshakeTimeout` defaults to 10000 here. Served by the TLS transport on either backend.
+   */
+  tls?: TlsServerOptions;
 }
 
 export interface ServerOptions {

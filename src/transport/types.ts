@@ -6,9 +6,29 @@
  * Both backends (native/ and fallback/) implement exactly this and must behave
  * identically; the behavioural test suite runs against each.
  */
+import type { ConnectionOptions as NodeTlsConnectionOptions, TlsOptions as NodeTlsOptions, PeerCertificate } from 'node:tls';
 import type { QrpcError } from '../protocol/errors.js';
 
 export type BackendName = 'native' | 'fallback';
+/** A backend, or a transport layered on one (TLS runs on node:tls whichever backend is selected). */
+export type TransportName = BackendName | 'tls';
+
+/** Server-side TLS: node:tls server options (key, cert, ca, requestCert, rejectUnauthorized, handshakeTimeout, ...). */
+export type TlsServerOptions = NodeTlsOptions;
+/** Client-side TLS: node:tls connect options without the address (ca, cert, key, servername, ...). */
+export type TlsClientOptions = Omit<NodeTlsConnectionOptions, 'host' | 'port' | 'path' | 'socket'>;
+
+/** What a TLS connection knows of its peer once the handshake is done. */
+export interface TlsPeerInfo {
+  /** The peer's certificate (node's getPeerCertificate()), or null when it sent none. */
+  peerCertificate: PeerCertificate | null;
+  /** The peer certificate verified against the trusted CAs. */
+  authorized: boolean;
+  /** Why it did not verify (an OpenSSL code such as 'CERT_HAS_EXPIRED'), or null. */
+  authorizationError: string | null;
+  /** Negotiated protocol, e.g. 'TLSv1.3'. */
+  protocol: string | null;
+}
 
 /** Per-socket behaviour; all durations in milliseconds, 0 disables. */
 export interface SocketOptions {
@@ -40,12 +60,19 @@ export interface ListenOptions extends SocketOptions {
   port: number;
   backlog: number;
   reusePort: boolean;
+  /** Serve TLS on this listener (TLS transport only; the backends ignore it). */
+  tls?: TlsServerOptions | null;
+  /** A peer failed the TLS handshake (or its certificate was refused); the listener already dropped it. */
+  onHandshakeError?: ((error: QrpcError, peer: { address: string; port: number }) => void) | null;
 }
 
 export interface ConnectOptions extends SocketOptions {
   host: string;
   port: number;
+  /** Covers the TCP connect and, over TLS, the handshake. */
   connectTimeoutMs: number;
+  /** Dial TLS (TLS transport only; the backends ignore it). */
+  tls?: TlsClientOptions | null;
 }
 
 /** What the core gives a connection to receive its events. */
@@ -102,6 +129,8 @@ export interface TransportConnection {
   end(): void;
   /** Closes now, dropping queued output; onClose(error ?? null) follows. */
   destroy(error?: QrpcError): void;
+  /** The TLS peer, for connections of the TLS transport (absent on plain ones). */
+  tlsInfo?(): TlsPeerInfo;
 }
 
 export interface TransportListener {
@@ -116,7 +145,7 @@ export interface TransportListener {
 }
 
 export interface Transport {
-  readonly name: BackendName;
+  readonly name: TransportName;
   /** onConnection runs synchronously per accepted socket; it must attach() or destroy() the connection. */
   listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener>;
   /** Rejects with ERR_CONNECT (cause: the socket error) or ERR_TIMEOUT. */
@@ -152,7 +181,7 @@ export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
  * hidden classes (in-object slack differs once the spread site is optimized),
  * which made every `options.x` read on the write path megamorphic.
  */
-export function connectOptions(socket: SocketOptions, host: string, port: number, connectTimeoutMs: number): ConnectOptions {
+export function connectOptions(socket: SocketOptions, host: string, port: number, connectTimeoutMs: number, tls: TlsClientOptions | null = null): ConnectOptions {
   return {
     maxFrameSize: socket.maxFrameSize,
     readTimeoutMs: socket.readTimeoutMs,
@@ -166,6 +195,7 @@ export function connectOptions(socket: SocketOptions, host: string, port: number
     host,
     port,
     connectTimeoutMs,
+    tls,
   };
 }
 

@@ -1,21 +1,36 @@
 import { QrpcError } from '../protocol/errors.js';
 
+/** How an address is dialled: plain TCP (also written qrpc://) or TLS. */
+export type AddressScheme = 'tcp' | 'tls';
+
 export interface HostPort {
   host: string;
   port: number;
+  /** From a "tls://" prefix (or given); absent means plain TCP. */
+  scheme?: AddressScheme;
 }
 
-/** Parses Go-style addresses: "host:port", ":port" (all interfaces), "[::1]:port", or a port number. */
+/**
+ * Parses Go-style addresses: "host:port", ":port" (all interfaces), "[::1]:port", or a port number,
+ * optionally prefixed tcp://, qrpc:// or tls://; the scheme is reported as the dialler must know it.
+ */
 export function parseAddress(addr: string | number | HostPort, defaultHost: string): HostPort {
   if (typeof addr === 'number') return { host: defaultHost, port: checkPort(addr, String(addr)) };
-  if (typeof addr === 'object' && addr !== null) return { host: addr.host || defaultHost, port: checkPort(addr.port, JSON.stringify(addr)) };
+  if (typeof addr === 'object' && addr !== null) {
+    const out: HostPort = { host: addr.host || defaultHost, port: checkPort(addr.port, JSON.stringify(addr)) };
+    if (addr.scheme === 'tls') out.scheme = 'tls';
+    return out;
+  }
   if (typeof addr !== 'string') throw new QrpcError('ERR_INVALID_ARG', `address must be "host:port", got ${String(addr)}`);
-  const text = addr.replace(/^(tcp|qrpc):\/\//, '');
+  const prefix = /^(tcp|qrpc|tls):\/\//.exec(addr);
+  const text = prefix ? addr.slice(prefix[0].length) : addr;
   const colon = text.lastIndexOf(':');
   if (colon < 0) throw new QrpcError('ERR_INVALID_ARG', `address "${addr}" has no port`);
   let host = text.slice(0, colon);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return { host: host || defaultHost, port: checkPort(Number(text.slice(colon + 1)), addr) };
+  const out: HostPort = { host: host || defaultHost, port: checkPort(Number(text.slice(colon + 1)), addr) };
+  if (prefix?.[1] === 'tls') out.scheme = 'tls';
+  return out;
 }
 
 function checkPort(port: number, shown: string): number {

@@ -7,7 +7,7 @@ test('connectOptions carries every socket option (a new option is not silently d
   let i = 1;
   for (const key of Object.keys(DEFAULT_SOCKET_OPTIONS)) socket[key] = typeof DEFAULT_SOCKET_OPTIONS[key] === 'boolean' ? !DEFAULT_SOCKET_OPTIONS[key] : 1000 + i++;
   const o = connectOptions(socket, 'h.example', 4321, 77);
-  assert.equal(o, { ...socket, host: 'h.example', port: 4321, connectTimeoutMs: 77 });
+  assert.equal(o, { ...socket, host: 'h.example', port: 4321, connectTimeoutMs: 77, tls: null });
 });
 
 test.run();

@@ -1,4 +1,7 @@
 // qrpc-native / qrpc-fallback client: this library's connect()/call(), backend forced by QRPC_BACKEND.
+// qrpc-tls: the same over TLS, trusting the CA in QRPC_BENCH_TLS (made by the harness).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runClient } from '../../lib/client-runner.mjs';
 import { REQ_PAYLOAD, CMD_HELLO } from '../../lib/common.mjs';
 
@@ -10,9 +13,12 @@ const want = process.env.QRPC_BACKEND;
 const got = backend().name;
 if (want && got !== want) throw new Error(`wanted backend ${want}, got ${got}`);
 
+const dir = process.env.QRPC_BENCH_TLS;
+const tls = dir ? { tls: { ca: readFileSync(join(dir, 'ca.crt')) } } : {};
+
 await runClient({
   async connect(port, { onPush }) {
-    const conn = await connect(`127.0.0.1:${port}`, onPush ? { onPush: (frame) => onPush(frame.payload) } : {});
+    const conn = await connect(`127.0.0.1:${port}`, { ...tls, ...(onPush ? { onPush: (frame) => onPush(frame.payload) } : {}) });
     return {
       call: () => conn.call(CMD_HELLO, PAYLOAD).then((f) => f.payload),
       close: () => conn.close(),

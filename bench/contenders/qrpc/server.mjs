@@ -1,4 +1,7 @@
 // qrpc-native / qrpc-fallback server: this library, backend forced by QRPC_BACKEND.
+// qrpc-tls: the same over TLS, with the certificates in QRPC_BENCH_TLS (made by the harness).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runServer } from '../../lib/server-runner.mjs';
 import { HELLO, CMD_HELLO, CMD_REPLY, CMD_PUSH } from '../../lib/common.mjs';
 
@@ -19,7 +22,9 @@ await runServer({
       w.writeBytes(req.payload);
       return w.endWrite();
     });
-    const server = new Server([{ addr: `${host}:${port}`, handler: mux }]);
+    const dir = process.env.QRPC_BENCH_TLS;
+    const tls = dir ? { tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) } } : {};
+    const server = new Server([{ addr: `${host}:${port}`, handler: mux, ...tls }]);
     await server.listen();
     return {
       port: server.address(0).port,

@@ -4,7 +4,7 @@ import process from 'node:process';
 import type { Socket } from 'node:net';
 import { FrameParser } from '../../protocol/parser.js';
 import { HEADER_SIZE, writeHeader, writeHeaderView, copyInto } from '../../protocol/frame.js';
-import { QrpcError } from '../../protocol/errors.js';
+import { QrpcError, type ErrorCode } from '../../protocol/errors.js';
 import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../types.js';
 import { COPY_LIMIT, sharedArena } from './arena.js';
 
@@ -103,9 +103,14 @@ export class FallbackConnection implements TransportConnection {
   onError(err: NodeJS.ErrnoException): void {
     this.rememberPeer();
     // The first reason wins: an error after we decided to close (end(), destroy(), the peer's FIN) does not rewrite why.
-    if (!this.closed && !this.ending) this.closeError = new QrpcError('ERR_SOCKET', `socket error: ${err.code ?? err.message}`, { cause: err });
+    if (!this.closed && !this.ending) this.closeError = new QrpcError(this.socketErrorCode(err), `socket error: ${err.code ?? err.message}`, { cause: err });
     // Node destroys a socket together with its error: nothing written from here on could leave, so writes must say so.
     if (!this.closed) this.markClosed();
+  }
+
+  /** The code a socket error closes with; a layered socket (TLS) may name its own failures. */
+  protected socketErrorCode(_err: NodeJS.ErrnoException): ErrorCode {
+    return 'ERR_SOCKET';
   }
 
   /**
