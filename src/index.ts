@@ -12,3 +12,5 @@ export { connect } from './client/connect.js';
 export { Connection } from './client/connection.js';
 export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
+export type { TransportName } from './transport/types.js';
+export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';

@@ -3,12 +3,21 @@
 import net from 'node:net';
 import { Server, ServeMux, connect, encodeFrame, FrameParser, requestIdOf } from '../dist/index.js';
 
+/**
+ * QRPC_TEST_OVERLAY=ws runs a suite over the WebSocket overlay: the binding
+ * gets `overlay: 'ws'` and `addr` is the ws:// URL clients dial (run.mjs does
+ * this for the suites that speak through the API only, not raw TCP bytes).
+ */
+export const OVERLAY = process.env.QRPC_TEST_OVERLAY || null;
+
 /** Starts a server with one binding on 127.0.0.1:0; returns { server, port, addr }. */
 export async function startServer(handler, bindingOptions = {}, serverOptions = {}) {
-  const server = new Server([{ addr: '127.0.0.1:0', handler, ...bindingOptions }], serverOptions);
+  const overlay = OVERLAY !== null && bindingOptions.overlay === undefined ? { overlay: OVERLAY } : {};
+  const server = new Server([{ addr: '127.0.0.1:0', handler, ...overlay, ...bindingOptions }], serverOptions);
   await server.listen();
   const { port } = server.address(0);
-  return { server, port, addr: `127.0.0.1:${port}` };
+  const ws = server.transportOf(0) === 'ws';
+  return { server, port, addr: ws ? `ws://127.0.0.1:${port}/qrpc` : `127.0.0.1:${port}` };
 }
 
 /** A mux with Go's demo handlers used across suites: 0 → "hello world " + payload (reply cmd 1). */

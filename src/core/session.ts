@@ -282,7 +282,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     if (this.isClosing) return;
     if (reason !== undefined) this.closeError ??= reason;
     this.markClosing();
-    this.transport.end();
+    this.transport.end(this.closeError);
   }
 
   /** Tells the peer why (a connection notice: a reset of id 0), then closes after flushing. */

@@ -2,7 +2,7 @@ import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { toHandlerSource } from '../core/mux.js';
 import { RateLimitedRunner } from '../core/rate.js';
 import type { Logger } from '../core/logger.js';
-import type { ListenOptions, Transport, TransportConnection, TransportListener } from '../transport/types.js';
+import type { ListenOptions, Transport, TransportName, TransportConnection, TransportListener } from '../transport/types.js';
 import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
 import { parseAddress } from '../util/address.js';
 import type { SessionOptions } from '../core/session.js';
@@ -66,6 +66,11 @@ export class Binding {
   /** The transport serving this binding (chosen at listen: the backend, or an overlay's). */
   get transport(): Transport | null {
     return this.chosen;
+  }
+
+  /** Chooses the transport now if listen() has not yet (the choice depends on the options only). */
+  get transportName(): TransportName {
+    return (this.chosen ??= transportFor(this.options)).name;
   }
 
   async listen(): Promise<void> {

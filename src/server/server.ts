@@ -3,7 +3,7 @@ import { Flags } from '../protocol/flags.js';
 import { assertCmd } from '../protocol/cmd.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_REQUEST_ID, MIN_LENGTH, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
 import { stderrLogger, type Logger } from '../core/logger.js';
-import type { TransportConnection } from '../transport/types.js';
+import type { TransportConnection, TransportName } from '../transport/types.js';
 import { Binding } from './binding.js';
 import { kSession, type ConnectionInfo } from './connection-info.js';
 import { describeValue } from '../protocol/frame.js';
@@ -79,6 +79,14 @@ export class Server {
   /** The bound address of a binding (the real port when it was 0). */
   address(bindingIndex: number = 0): { host: string; port: number; family: string } {
     return this.binding(bindingIndex).address;
+  }
+
+  /**
+   * What serves a binding: 'native' or 'fallback' (the TCP backend) or 'ws'
+   * (the WebSocket overlay: the `ws` library on node:http, whatever the backend).
+   */
+  transportOf(bindingIndex: number = 0): TransportName {
+    return this.binding(bindingIndex).transportName;
   }
 
   /** Counters of a binding. */

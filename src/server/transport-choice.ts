@@ -1,5 +1,6 @@
 import { transport as selectedBackend } from '../transport/select.js';
 import type { Transport } from '../transport/types.js';
+import { wsServerTransport } from '../overlays/ws/index.js';
 import type { BindingOptions } from './options.js';
 
 /**
@@ -7,6 +8,7 @@ import type { BindingOptions } from './options.js';
  * backend (native or fallback); overlays and encryption (TLS, WebSocket) add
  * their transports here, each behind the same seam.
  */
-export function transportFor(_options: BindingOptions): Transport {
+export function transportFor(options: BindingOptions): Transport {
+  if (options.overlay !== undefined) return wsServerTransport(options.overlay);
   return selectedBackend();
 }

@@ -9,6 +9,8 @@
 import type { QrpcError } from '../protocol/errors.js';
 
 export type BackendName = 'native' | 'fallback';
+/** What serves a binding or a connection: a TCP backend, or an overlay's transport (server.transportOf). */
+export type TransportName = BackendName | 'ws';
 
 /** Per-socket behaviour; all durations in milliseconds, 0 disables. */
 export interface SocketOptions {
@@ -98,8 +100,12 @@ export interface TransportConnection {
   resume(): void;
   /** Changes the idle cut-off for this connection (0 disables). */
   setReadTimeout(ms: number): void;
-  /** Flushes what is queued, then closes; onClose(null) follows. */
-  end(): void;
+  /**
+   * Flushes what is queued, then closes; onClose(null) follows. `reason` is why
+   * the core closes (ERR_SHUTDOWN on a server drain): TCP backends ignore it;
+   * the WebSocket overlay picks its close code from it (1001 on shutdown).
+   */
+  end(reason?: QrpcError | null): void;
   /** Closes now, dropping queued output; onClose(error ?? null) follows. */
   destroy(error?: QrpcError): void;
 }
@@ -116,7 +122,7 @@ export interface TransportListener {
 }
 
 export interface Transport {
-  readonly name: BackendName;
+  readonly name: TransportName;
   /** onConnection runs synchronously per accepted socket; it must attach() or destroy() the connection. */
   listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener>;
   /** Rejects with ERR_CONNECT (cause: the socket error) or ERR_TIMEOUT. */
