@@ -2,6 +2,7 @@
 // that speaks bytes (for wire-exact assertions), and small waiting tools.
 import net from 'node:net';
 import { Server, ServeMux, connect, encodeFrame, FrameParser, requestIdOf } from '../dist/index.js';
+import { WsSocket } from './ws-socket.mjs';
 
 /**
  * QRPC_TEST_OVERLAY=ws runs a suite over the WebSocket overlay: the binding
@@ -44,6 +45,8 @@ export async function withServerAndClient(handler, fn, { binding = {}, client = 
  */
 export class RawPeer {
   static connect(port, host = '127.0.0.1') {
+    // Over the overlay the raw peer speaks the same qrpc bytes inside binary WebSocket messages.
+    if (OVERLAY === 'ws') return WsSocket.connect(port, host).then((socket) => new RawPeer(socket));
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host }, () => resolve(new RawPeer(socket)));
       socket.once('error', reject);

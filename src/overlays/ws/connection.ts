@@ -80,6 +80,16 @@ export class WsConnection implements TransportConnection {
       if (this.idleTimer !== null) this.idleTimer.refresh();
     });
     s.on('drain', () => this.onSocketDrain());
+    /*
+     * ws answers the peer's close frame from inside its receiver, before our
+     * once-per-tick flush: what the core queued until then (answers to the
+     * peer's last requests) goes first, as the TCP backends flush on a FIN.
+     */
+    const close = ws.close.bind(ws);
+    ws.close = (code?: number, reason?: string | Buffer) => {
+      if (!this.closed) this.flush();
+      close(code, reason);
+    };
   }
 
   get needDrain(): boolean {
