@@ -14,8 +14,12 @@ export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_UNSUPPORTED_DATA = 1003;
 export const CLOSE_TOO_BIG = 1009;
 
-/** After we send a close frame for an error, the peer gets this long to answer before the socket is cut. */
-const ERROR_CLOSE_GRACE_MS = 1000;
+/**
+ * After we send a close frame, the peer gets this long to answer with its own
+ * before the socket is cut (ws would wait 30 s; a peer that never reads must
+ * not hold a closing connection that long).
+ */
+const CLOSE_GRACE_MS = 2000;
 
 const nextTick = process.nextTick;
 
@@ -295,6 +299,7 @@ export class WsConnection implements TransportConnection {
     this.ending = true;
     const shutdown = reason?.code === 'ERR_SHUTDOWN';
     this.ws.close(shutdown ? CLOSE_GOING_AWAY : CLOSE_NORMAL, shutdown ? 'server shutting down' : '');
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   destroy(error?: QrpcError): void {
@@ -311,7 +316,7 @@ export class WsConnection implements TransportConnection {
     this.markClosed();
     // Close reasons are limited to 123 bytes.
     this.ws.close(code, Buffer.from(error.message).subarray(0, 123).toString());
-    setTimeout(() => this.ws.terminate(), ERROR_CLOSE_GRACE_MS).unref();
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private onWsError(err: Error & { code?: string }): void {
