@@ -4,7 +4,9 @@
 // handler table of ../shared/vectors/README.md (ours: npm run interop:server;
 // or the Go reference's).
 //
-//   npm run interop:client -- --port P [--host H] [--scenario NAME|all]
+//   npm run interop:client -- --port P [--host H] [--scenario NAME|all] [--ws]
+//
+// --ws runs every scenario over the WebSocket overlay (ws://HOST:PORT/qrpc).
 //
 // Prints one line per scenario ("ok   NAME" or "FAIL NAME: why"), ends with
 // "N passed, M failed", and exits non-zero when anything failed. Each
@@ -12,6 +14,7 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { connect, ServeMux, Flags, deflateRawCodec } from '../dist/index.js';
 
 
@@ -51,8 +54,9 @@ function clientMux() {
   return mux;
 }
 
-/** A raw socket that sends `bytes` and reports what came back before the server closed. */
+/** A raw socket (or, with --ws, a raw WebSocket: one binary message) that sends `bytes` and reports what came back before the server closed. */
 function rawExchange(host, port, bytes) {
+  if (overWs) return rawExchangeWs(host, port, bytes);
   return new Promise((resolve, reject) => {
     const received = [];
     const socket = net.connect({ host, port }, () => socket.write(bytes));
@@ -64,6 +68,25 @@ function rawExchange(host, port, bytes) {
       socket.destroy();
       reject(new Mismatch('the server did not close the connection'));
     });
+  });
+}
+
+/** Over the overlay only binary-message bytes count (the close frame with its reason is the WebSocket's). */
+function rawExchangeWs(host, port, bytes) {
+  return new Promise((resolve, reject) => {
+    const received = [];
+    const ws = new WebSocket(`ws://${host}:${port}/qrpc`, { perMessageDeflate: false });
+    ws.on('open', () => ws.send(bytes));
+    ws.on('message', (data) => received.push(Buffer.from(data)));
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(received));
+    });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Mismatch('the server did not close the connection'));
+    }, SCENARIO_TIMEOUT_MS - 1000);
   });
 }
 
@@ -202,7 +225,7 @@ async function run(name, host, port) {
   try {
     const pushes = [];
     if (!RAW.has(name)) {
-      conn = await connect({ host, port }, { codec: deflateRawCodec(), handler: clientMux(), onPush: (f) => pushes.push(f) });
+      conn = await connect(overWs ? `ws://${host}:${port}/qrpc` : { host, port }, { codec: deflateRawCodec(), handler: clientMux(), onPush: (f) => pushes.push(f) });
     }
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Mismatch(`no result within ${SCENARIO_TIMEOUT_MS} ms`)), SCENARIO_TIMEOUT_MS);
@@ -219,12 +242,13 @@ async function run(name, host, port) {
 
 let args;
 try {
-  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, scenario: { type: 'string' } } }).values;
+  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, scenario: { type: 'string' }, ws: { type: 'boolean' } } }).values;
 } catch (err) {
-  console.error(`${err.message}\nusage: interop-client --port P [--host H] [--scenario NAME|all]`);
+  console.error(`${err.message}\nusage: interop-client --port P [--host H] [--scenario NAME|all] [--ws]`);
   process.exit(2);
 }
 const host = args.host ?? '127.0.0.1';
+const overWs = args.ws === true;
 const port = Number(args.port);
 const which = args.scenario ?? 'all';
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {

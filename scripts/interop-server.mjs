@@ -3,8 +3,9 @@
 // (cmds 0–11, raw-DEFLATE codec) on one TCP binding, for Go clients and for
 // scripts/interop-client.mjs.
 //
-//   npm run interop:server -- --port P [--host H]
+//   npm run interop:server -- --port P [--host H] [--ws]
 //
+// --ws serves the same over the WebSocket overlay (HTTP path /qrpc).
 // --port 0 picks a free port. Prints "ready HOST:PORT" once listening and
 // runs until killed (SIGINT / SIGTERM shut it down gracefully).
 import { parseArgs } from 'node:util';
@@ -14,9 +15,9 @@ import { interopBinding } from './interop-handlers.mjs';
 
 let args;
 try {
-  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } }).values;
+  args = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, ws: { type: 'boolean' } } }).values;
 } catch (err) {
-  console.error(`${err.message}\nusage: interop-server --port P [--host H]`);
+  console.error(`${err.message}\nusage: interop-server --port P [--host H] [--ws]`);
   process.exit(2);
 }
 const port = Number(args.port ?? 0);
@@ -27,7 +28,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const binding = interopBinding();
-const server = new Server([{ addr: { host, port }, ...binding }]);
+const server = new Server([{ addr: { host, port }, ...binding, ...(args.ws ? { overlay: 'ws' } : {}) }]);
 
 // Installed before "ready" is printed, so a supervisor may signal as soon as it reads it.
 let stopping = false;
@@ -42,4 +43,4 @@ process.on('SIGTERM', stop);
 
 await server.listen();
 const bound = server.address(0);
-console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name})`);
+console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name}, transport: ${server.transportOf(0)}${args.ws ? ', path /qrpc' : ''})`);
