@@ -63,8 +63,10 @@ export class WsSocket extends EventEmitter {
     return this;
   }
 
+  /** ws.pause() leaves the socket flowing while its receiver is draining: the socket is paused too, so reading stops now. */
   pause() {
     this.ws.pause();
+    this.ws._socket.pause();
     return this;
   }
 
