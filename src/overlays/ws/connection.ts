@@ -73,7 +73,7 @@ export class WsConnection implements TransportConnection {
     s.setNoDelay(options.noDelay);
     ws.binaryType = 'nodebuffer';
     // Nothing is read before attach(): the core must not see a frame before it has a handler.
-    ws.pause();
+    this.stopSocket();
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary));
     ws.on('pong', () => (this.heard = true));
     ws.on('error', (err: Error & { code?: string }) => this.onWsError(err));
@@ -149,12 +149,22 @@ export class WsConnection implements TransportConnection {
   pause(): void {
     if (this.paused || this.closed) return;
     this.paused = true;
-    this.ws.pause();
+    this.stopSocket();
     this.clearIdle();
     if (this.stallTimer !== null) {
       clearTimeout(this.stallTimer);
       this.stallTimer = null;
     }
+  }
+
+  /**
+   * ws.pause() leaves the socket flowing while ws's receiver is draining (it
+   * pauses it later); reading must stop now, or a paused connection would
+   * keep buffering the peer's input, so the socket is paused as well.
+   */
+  private stopSocket(): void {
+    this.ws.pause();
+    this.socket.pause();
   }
 
   resume(): void {
