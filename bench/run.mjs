@@ -113,6 +113,8 @@ const CONTENDERS = {
   },
   'qrpc-native': nodeContender('qrpc', { QRPC_BACKEND: 'native' }),
   'qrpc-fallback': nodeContender('qrpc', { QRPC_BACKEND: 'fallback' }),
+  // The WebSocket overlay (the `ws` library under this library's framing): compare with `ws`.
+  'qrpc-ws': nodeContender('qrpc', { QRPC_BACKEND: 'native', QRPC_BENCH_OVERLAY: 'ws' }),
 };
 const BASELINE = 'node-net';
 const LIMIT = 'c-limit';

@@ -12,7 +12,7 @@ if (want && got !== want) throw new Error(`wanted backend ${want}, got ${got}`);
 
 await runClient({
   async connect(port, { onPush }) {
-    const conn = await connect(`127.0.0.1:${port}`, onPush ? { onPush: (frame) => onPush(frame.payload) } : {});
+    const conn = await connect(process.env.QRPC_BENCH_OVERLAY === 'ws' ? `ws://127.0.0.1:${port}/qrpc` : `127.0.0.1:${port}`, onPush ? { onPush: (frame) => onPush(frame.payload) } : {});
     return {
       call: () => conn.call(CMD_HELLO, PAYLOAD).then((f) => f.payload),
       close: () => conn.close(),

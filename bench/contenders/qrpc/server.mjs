@@ -1,4 +1,4 @@
-// qrpc-native / qrpc-fallback server: this library, backend forced by QRPC_BACKEND.
+// qrpc-native / qrpc-fallback / qrpc-ws server: this library, backend forced by QRPC_BACKEND (QRPC_BENCH_OVERLAY=ws: the WebSocket overlay).
 import { runServer } from '../../lib/server-runner.mjs';
 import { HELLO, CMD_HELLO, CMD_REPLY, CMD_PUSH } from '../../lib/common.mjs';
 
@@ -19,7 +19,8 @@ await runServer({
       w.writeBytes(req.payload);
       return w.endWrite();
     });
-    const server = new Server([{ addr: `${host}:${port}`, handler: mux }]);
+    const overlay = process.env.QRPC_BENCH_OVERLAY ? { overlay: process.env.QRPC_BENCH_OVERLAY } : {};
+    const server = new Server([{ addr: `${host}:${port}`, handler: mux, ...overlay }]);
     await server.listen();
     return {
       port: server.address(0).port,
