@@ -18,6 +18,8 @@ export type HttpServerFactory = (options: http.ServerOptions) => http.Server;
 const plainHttp: HttpServerFactory = (options) => http.createServer(options);
 
 function refuse(socket: Duplex, status: number, text: string): void {
+  // node:http leaves an upgrade socket without an error listener: a peer's reset here must not crash the process.
+  socket.on('error', () => {});
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
