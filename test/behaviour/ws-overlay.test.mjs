@@ -252,6 +252,25 @@ test('keep-alive: the server pings every keepAliveMs; a peer that answers stays 
   }
 });
 
+test('keep-alive: while the server does not read (throttle), unread pongs do not cut the peer off', async () => {
+  const { server, url, closes } = await wsServer({ keepAliveMs: 30 });
+  try {
+    const c = await rawClient(url);
+    await until(() => server.stats(0).connections === 1, 'the accept');
+    server.setThrottle(0);
+    // Pings keep going out while reading stands still; the answers to them wait unread.
+    await bounded(until(() => c.pings >= 4), 'four pings while throttled');
+    server.clearThrottle(0);
+    c.ws.send(encodeFrame(3n, Flags.NB, 0, Buffer.from('still here')));
+    await bounded(until(() => c.messages.length === 1), 'the answer after the throttle');
+    assert.is(parseAll(c.messages[0])[0].payload.toString(), 'hello world still here');
+    assert.equal(closes, []);
+    c.ws.terminate();
+  } finally {
+    await server.shutdown({ timeoutMs: 100 });
+  }
+});
+
 test('keep-alive: a peer that never answers pings is cut off with ERR_READ_TIMEOUT', async () => {
   const { server, url, closes } = await wsServer({ keepAliveMs: 30 });
   try {

@@ -207,7 +207,9 @@ export class WsConnection implements TransportConnection {
     if (ms <= 0 || this.pingTimer !== null) return;
     this.pingTimer = setInterval(() => {
       if (this.closed) return;
-      if (!this.heard) {
+      // While we do not read, the peer's pongs wait unread: the dead-peer clock stands still (as the idle cut-off).
+      if (this.paused) this.heard = true;
+      else if (!this.heard) {
         this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no pong from the WebSocket peer within ${ms} ms`));
         return;
       }
