@@ -116,6 +116,8 @@ const CONTENDERS = {
   'qrpc-fallback': nodeContender('qrpc', { QRPC_BACKEND: 'fallback' }),
   // TLS over TCP (node:tls on either backend), next to plain TCP: certificates made at start, as the tests do.
   'qrpc-tls': { ...nodeContender('qrpc'), build: buildTlsCerts },
+  // The WebSocket overlay (the `ws` library under this library's framing): compare with `ws`.
+  'qrpc-ws': nodeContender('qrpc', { QRPC_BACKEND: 'native', QRPC_BENCH_OVERLAY: 'ws' }),
 };
 const BASELINE = 'node-net';
 const LIMIT = 'c-limit';

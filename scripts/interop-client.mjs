@@ -4,8 +4,10 @@
 // handler table of ../shared/vectors/README.md (ours: npm run interop:server;
 // or the Go reference's).
 //
-//   npm run interop:client -- --port P [--host H] [--scenario NAME|all]
+//   npm run interop:client -- --port P [--host H] [--scenario NAME|all] [--ws]
 //                             [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--servername NAME]]
+//
+// --ws runs every scenario over the WebSocket overlay (ws://HOST:PORT/qrpc; with --tls-ca, wss://).
 //
 // With --tls-ca every scenario runs over TLS, trusting that CA (the raw-byte
 // scenarios too, on a raw TLS socket); --tls-cert/--tls-key present a client
@@ -18,6 +20,7 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { connect, ServeMux, Flags, deflateRawCodec } from '../dist/index.js';
 
 
@@ -57,8 +60,9 @@ function clientMux() {
   return mux;
 }
 
-/** A raw socket that sends `bytes` and reports what came back before the server closed. */
+/** A raw socket (or, with --ws, a raw WebSocket: one binary message) that sends `bytes` and reports what came back before the server closed. */
 function rawExchange(host, port, bytes, tlsOptions) {
+  if (overWs) return rawExchangeWs(host, port, bytes, tlsOptions);
   return new Promise((resolve, reject) => {
     const received = [];
     const socket = tlsOptions ? tls.connect({ ...tlsOptions, host, port }, () => socket.write(bytes)) : net.connect({ host, port }, () => socket.write(bytes));
@@ -70,6 +74,25 @@ function rawExchange(host, port, bytes, tlsOptions) {
       socket.destroy();
       reject(new Mismatch('the server did not close the connection'));
     });
+  });
+}
+
+/** Over the overlay only binary-message bytes count (the close frame with its reason is the WebSocket's). */
+function rawExchangeWs(host, port, bytes, tlsOptions) {
+  return new Promise((resolve, reject) => {
+    const received = [];
+    const ws = new WebSocket(`${tlsOptions ? 'wss' : 'ws'}://${host}:${port}/qrpc`, { perMessageDeflate: false, ...(tlsOptions ?? {}) });
+    ws.on('open', () => ws.send(bytes));
+    ws.on('message', (data) => received.push(Buffer.from(data)));
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(received));
+    });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Mismatch('the server did not close the connection'));
+    }, SCENARIO_TIMEOUT_MS - 1000);
   });
 }
 
@@ -208,7 +231,8 @@ async function run(name, host, port, tlsOptions) {
   try {
     const pushes = [];
     if (!RAW.has(name)) {
-      conn = await connect({ host, port }, { codec: deflateRawCodec(), handler: clientMux(), onPush: (f) => pushes.push(f), ...(tlsOptions ? { tls: tlsOptions } : {}) });
+      const address = overWs ? `${tlsOptions ? 'wss' : 'ws'}://${host}:${port}/qrpc` : { host, port };
+      conn = await connect(address, { codec: deflateRawCodec(), handler: clientMux(), onPush: (f) => pushes.push(f), ...(tlsOptions ? { tls: tlsOptions } : {}) });
     }
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Mismatch(`no result within ${SCENARIO_TIMEOUT_MS} ms`)), SCENARIO_TIMEOUT_MS);
@@ -223,7 +247,7 @@ async function run(name, host, port, tlsOptions) {
   }
 }
 
-const USAGE = 'usage: interop-client --port P [--host H] [--scenario NAME|all] [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--servername NAME]]';
+const USAGE = 'usage: interop-client --port P [--host H] [--scenario NAME|all] [--ws] [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--servername NAME]]';
 let args;
 try {
   args = parseArgs({
@@ -235,6 +259,7 @@ try {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       servername: { type: 'string' },
+      ws: { type: 'boolean' },
     },
   }).values;
 } catch (err) {
@@ -257,6 +282,7 @@ try {
   process.exit(2);
 }
 const host = args.host ?? '127.0.0.1';
+const overWs = args.ws === true;
 const port = Number(args.port);
 const which = args.scenario ?? 'all';
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {

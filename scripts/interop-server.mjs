@@ -3,10 +3,11 @@
 // (cmds 0–11, raw-DEFLATE codec) on one TCP binding, for Go clients and for
 // scripts/interop-client.mjs.
 //
-//   npm run interop:server -- --port P [--host H] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
+//   npm run interop:server -- --port P [--host H] [--ws] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
 //
-// With --tls-cert/--tls-key the binding serves TLS; with --tls-ca as well,
-// clients must present a certificate signed by that CA (mutual TLS).
+// --ws serves the same over the WebSocket overlay (HTTP path /qrpc). With
+// --tls-cert/--tls-key the binding serves TLS (with --ws: wss); with --tls-ca
+// as well, clients must present a certificate signed by that CA (mutual TLS).
 // --port 0 picks a free port. Prints "ready HOST:PORT" once listening and
 // runs until killed (SIGINT / SIGTERM shut it down gracefully).
 import { readFileSync } from 'node:fs';
@@ -15,11 +16,11 @@ import { Server, backend } from '../dist/index.js';
 import { interopBinding } from './interop-handlers.mjs';
 
 
-const USAGE = 'usage: interop-server --port P [--host H] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]';
+const USAGE = 'usage: interop-server --port P [--host H] [--ws] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]';
 let args;
 try {
   args = parseArgs({
-    options: { port: { type: 'string' }, host: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, ws: { type: 'boolean' } },
   }).values;
 } catch (err) {
   console.error(`${err.message}\n${USAGE}`);
@@ -48,7 +49,7 @@ try {
 }
 
 const binding = interopBinding();
-const server = new Server([{ addr: { host, port }, ...binding, ...(tls ? { tls } : {}) }]);
+const server = new Server([{ addr: { host, port }, ...binding, ...(tls ? { tls } : {}), ...(args.ws ? { overlay: 'ws' } : {}) }]);
 
 // Installed before "ready" is printed, so a supervisor may signal as soon as it reads it.
 let stopping = false;
@@ -63,4 +64,4 @@ process.on('SIGTERM', stop);
 
 await server.listen();
 const bound = server.address(0);
-console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name}, transport: ${server.transportOf(0)}${tls?.requestCert ? ', client certificates required' : ''})`);
+console.log(`ready ${bound.host}:${bound.port} (backend: ${backend().name}, transport: ${server.transportOf(0)}${args.ws ? ', path /qrpc' : ''}${tls?.requestCert ? ', client certificates required' : ''})`);

@@ -13,3 +13,4 @@ export { Connection } from './client/connection.js';
 export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
 export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';
+export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';

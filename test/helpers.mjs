@@ -2,13 +2,23 @@
 // that speaks bytes (for wire-exact assertions), and small waiting tools.
 import net from 'node:net';
 import { Server, ServeMux, connect, encodeFrame, FrameParser, requestIdOf } from '../dist/index.js';
+import { WsSocket } from './ws-socket.mjs';
+
+/**
+ * QRPC_TEST_OVERLAY=ws runs a suite over the WebSocket overlay: the binding
+ * gets `overlay: 'ws'` and `addr` is the ws:// URL clients dial (run.mjs does
+ * this for the suites that speak through the API only, not raw TCP bytes).
+ */
+export const OVERLAY = process.env.QRPC_TEST_OVERLAY || null;
 
 /** Starts a server with one binding on 127.0.0.1:0; returns { server, port, addr }. */
 export async function startServer(handler, bindingOptions = {}, serverOptions = {}) {
-  const server = new Server([{ addr: '127.0.0.1:0', handler, ...bindingOptions }], serverOptions);
+  const overlay = OVERLAY !== null && bindingOptions.overlay === undefined ? { overlay: OVERLAY } : {};
+  const server = new Server([{ addr: '127.0.0.1:0', handler, ...overlay, ...bindingOptions }], serverOptions);
   await server.listen();
   const { port } = server.address(0);
-  return { server, port, addr: `127.0.0.1:${port}` };
+  const ws = server.transportOf(0) === 'ws';
+  return { server, port, addr: ws ? `ws://127.0.0.1:${port}/qrpc` : `127.0.0.1:${port}` };
 }
 
 /** A mux with Go's demo handlers used across suites: 0 → "hello world " + payload (reply cmd 1). */
@@ -35,6 +45,8 @@ export async function withServerAndClient(handler, fn, { binding = {}, client = 
  */
 export class RawPeer {
   static connect(port, host = '127.0.0.1') {
+    // Over the overlay the raw peer speaks the same qrpc bytes inside binary WebSocket messages.
+    if (OVERLAY === 'ws') return WsSocket.connect(port, host).then((socket) => new RawPeer(socket));
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host }, () => resolve(new RawPeer(socket)));
       socket.once('error', reject);

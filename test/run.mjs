@@ -53,6 +53,26 @@ for (const b of backends) {
   for (const file of list('behaviour')) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
   for (const file of list('faults')) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
 }
+/*
+ * The behavioural suites once more per backend over the WebSocket overlay
+ * (QRPC_TEST_OVERLAY=ws: bindings get `overlay: 'ws'`, clients dial ws://,
+ * raw peers send their bytes in binary messages). Left out: suites that
+ * speak plain TCP to something other than startServer (interop spawns TCP
+ * processes, vectors-client plays a raw TCP server; the ws-* suites and
+ * interop-ws cover those).
+ */
+const OVERLAY_SKIP = new Set(['interop.test.mjs', 'interop-ws.test.mjs', 'vectors-client.test.mjs']);
+const overlays = args.includes('--no-overlay') ? [] : ['ws'];
+for (const b of backends) {
+  if (b === 'native' && info.name !== 'native') continue;
+  for (const overlay of overlays) {
+    for (const file of list('behaviour')) {
+      const base = file.split(/[\\/]/).pop();
+      if (OVERLAY_SKIP.has(base) || base.startsWith('ws-')) continue;
+      runs.push({ file, env: { QRPC_BACKEND: b, QRPC_TEST_OVERLAY: overlay }, label: `${b}+${overlay}` });
+    }
+  }
+}
 for (const file of list('native')) runs.push({ file, env: {} });
 
 function runOne({ file, env, label }) {

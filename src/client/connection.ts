@@ -87,7 +87,9 @@ export class Connection {
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
     const transport = transportFor(addr, o);
-    const tls = transport.name === 'tls' ? (o.tls ?? {}) : null;
+    // TLS under qrpc: tls:// (or the tls option) on TCP, and wss:// (or the overlay option with tls) on the WebSocket overlay.
+    const secure = transport.name === 'tls' || addr.scheme === 'wss' || (transport.name === 'ws' && addr.scheme === undefined && o.tls !== undefined);
+    const tls = secure ? (o.tls ?? {}) : null;
     const conn = await transport.connect(connectOptions(this.socketOptions, addr.host, addr.port, o.connectTimeoutMs ?? 10_000, tls));
     if (this.userClosed) {
       conn.destroy();

@@ -5,6 +5,7 @@ import type { Frame } from '../protocol/frame.js';
 import type { QrpcError } from '../protocol/errors.js';
 import type { Connection } from './connection.js';
 import type { TlsClientOptions } from '../transport/types.js';
+import type { WsClientOverlay } from '../overlays/ws/options.js';
 
 export interface ReconnectOptions {
   /** Wait after a full round of failed addresses (Go: 2 s). */
@@ -45,4 +46,10 @@ export interface ClientOptions {
   tls?: TlsClientOptions;
   onConnect?: (conn: Connection) => void;
   onDisconnect?: (conn: Connection, error: QrpcError | null) => void;
+  /**
+   * Dial host:port addresses over the WebSocket overlay ('ws' → path "/qrpc",
+   * or { type: 'ws', path }); ws://host:port/path addresses need no option.
+   * keepAliveMs is then the WebSocket ping interval.
+   */
+  overlay?: 'ws' | WsClientOverlay;
 }

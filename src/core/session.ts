@@ -284,7 +284,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     if (this.isClosing) return;
     if (reason !== undefined) this.closeError ??= reason;
     this.markClosing();
-    this.transport.end();
+    this.transport.end(this.closeError);
     if (!this.isClosed) {
       // A peer that never reads would hold the flush, and so the close, forever.
       const ms = this.options.closeTimeoutMs;

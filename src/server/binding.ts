@@ -2,7 +2,7 @@ import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { toHandlerSource } from '../core/mux.js';
 import { RateLimitedRunner } from '../core/rate.js';
 import type { Logger } from '../core/logger.js';
-import type { ListenOptions, Transport, TransportConnection, TransportListener } from '../transport/types.js';
+import type { ListenOptions, Transport, TransportName, TransportConnection, TransportListener } from '../transport/types.js';
 import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
 import { parseAddress } from '../util/address.js';
 import type { SessionOptions } from '../core/session.js';
@@ -72,7 +72,7 @@ export class Binding {
   }
 
   /** Which transport serves (or will serve) this binding; the choice depends on the options only. */
-  get transportName(): Transport['name'] {
+  get transportName(): TransportName {
     return (this.chosen ??= transportFor(this.options)).name;
   }
 

@@ -6,6 +6,7 @@ import type { QrpcError } from '../protocol/errors.js';
 import type { HostPort } from '../util/address.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { TlsServerOptions } from '../transport/types.js';
+import type { WsServerOverlay } from '../overlays/ws/options.js';
 
 /** One listening address with its handler and limits (Go's ServerBinding). Durations in ms; 0 disables a limit. */
 export interface BindingOptions {
@@ -50,6 +51,13 @@ export interface BindingOptions {
    * `handshakeTimeout` defaults to 10000 here. Served by the TLS transport on either backend.
    */
   tls?: TlsServerOptions;
+  /**
+   * Serve qrpc over WebSocket on an HTTP listener instead of plain TCP: 'ws'
+   * (path "/qrpc", any origin) or { type: 'ws', path, allowOrigin, maxUpgradeBytes }.
+   * keepAliveMs is then the WebSocket ping interval (a peer silent for a whole
+   * interval is cut off with ERR_READ_TIMEOUT).
+   */
+  overlay?: 'ws' | WsServerOverlay;
 }
 
 export interface ServerOptions {

@@ -83,7 +83,8 @@ export class Server {
 
   /**
    * Which transport serves a binding: 'native' or 'fallback' (the selected backend) for plain TCP, 'tls'
-   * for a binding with the `tls` option (node:tls on either backend: the native addon does not do TLS).
+   * for a binding with the `tls` option (node:tls on either backend: the native addon does not do TLS),
+   * 'ws' for the WebSocket overlay (the `ws` library on node:http, whatever the backend).
    */
   transportOf(bindingIndex: number = 0): TransportName {
     return this.binding(bindingIndex).transportName;

@@ -10,8 +10,8 @@ import type { ConnectionOptions as NodeTlsConnectionOptions, TlsOptions as NodeT
 import type { QrpcError } from '../protocol/errors.js';
 
 export type BackendName = 'native' | 'fallback';
-/** A backend, or a transport layered on one (TLS runs on node:tls whichever backend is selected). */
-export type TransportName = BackendName | 'tls';
+/** A backend, or a transport layered on one (TLS on node:tls, the ws overlay on node:http, whichever backend is selected). */
+export type TransportName = BackendName | 'tls' | 'ws';
 
 /** Server-side TLS: node:tls server options (key, cert, ca, requestCert, rejectUnauthorized, handshakeTimeout, ...). */
 export type TlsServerOptions = NodeTlsOptions;
@@ -125,8 +125,12 @@ export interface TransportConnection {
   resume(): void;
   /** Changes the idle cut-off for this connection (0 disables). */
   setReadTimeout(ms: number): void;
-  /** Flushes what is queued, then closes; onClose(null) follows. */
-  end(): void;
+  /**
+   * Flushes what is queued, then closes; onClose(null) follows. `reason` is why
+   * the core closes (ERR_SHUTDOWN on a server drain): TCP backends ignore it;
+   * the WebSocket overlay picks its close code from it (1001 on shutdown).
+   */
+  end(reason?: QrpcError | null): void;
   /** Closes now, dropping queued output; onClose(error ?? null) follows. */
   destroy(error?: QrpcError): void;
   /** The TLS peer, for connections of the TLS transport (absent on plain ones). */

@@ -18,7 +18,8 @@ const tls = dir ? { tls: { ca: readFileSync(join(dir, 'ca.crt')) } } : {};
 
 await runClient({
   async connect(port, { onPush }) {
-    const conn = await connect(`127.0.0.1:${port}`, { ...tls, ...(onPush ? { onPush: (frame) => onPush(frame.payload) } : {}) });
+    const address = process.env.QRPC_BENCH_OVERLAY === 'ws' ? `ws://127.0.0.1:${port}/qrpc` : `127.0.0.1:${port}`;
+    const conn = await connect(address, { ...tls, ...(onPush ? { onPush: (frame) => onPush(frame.payload) } : {}) });
     return {
       call: () => conn.call(CMD_HELLO, PAYLOAD).then((f) => f.payload),
       close: () => conn.close(),

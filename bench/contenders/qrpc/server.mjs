@@ -1,4 +1,4 @@
-// qrpc-native / qrpc-fallback server: this library, backend forced by QRPC_BACKEND.
+// qrpc-native / qrpc-fallback / qrpc-ws server: this library, backend forced by QRPC_BACKEND (QRPC_BENCH_OVERLAY=ws: the WebSocket overlay).
 // qrpc-tls: the same over TLS, with the certificates in QRPC_BENCH_TLS (made by the harness).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ await runServer({
     });
     const dir = process.env.QRPC_BENCH_TLS;
     const tls = dir ? { tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) } } : {};
-    const server = new Server([{ addr: `${host}:${port}`, handler: mux, ...tls }]);
+    const overlay = process.env.QRPC_BENCH_OVERLAY ? { overlay: process.env.QRPC_BENCH_OVERLAY } : {};
+    const server = new Server([{ addr: `${host}:${port}`, handler: mux, ...tls, ...overlay }]);
     await server.listen();
     return {
       port: server.address(0).port,

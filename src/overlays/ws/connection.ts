@@ -1,0 +1,367 @@
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
+import type { Socket } from 'node:net';
+import type { WebSocket, RawData } from 'ws';
+import { FrameParser } from '../../protocol/parser.js';
+import { HEADER_SIZE, writeHeader } from '../../protocol/frame.js';
+import { QrpcError } from '../../protocol/errors.js';
+import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../../transport/types.js';
+
+/** WebSocket close codes (RFC 6455 §7.4.1) this overlay sends. */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_PROTOCOL_ERROR = 1002;
+export const CLOSE_UNSUPPORTED_DATA = 1003;
+export const CLOSE_TOO_BIG = 1009;
+
+/**
+ * After we send a close frame, the peer gets this long to answer with its own
+ * before the socket is cut (ws would wait 30 s; a peer that never reads must
+ * not hold a closing connection that long).
+ */
+const CLOSE_GRACE_MS = 2000;
+
+const nextTick = process.nextTick;
+
+/**
+ * One qrpc connection carried by a `ws` WebSocket. Inbound binary messages
+ * are one byte stream for the frame parser (a message may hold several frames
+ * or part of one, as Go's receiver allows); outbound, every frame is one
+ * binary message (as Go sends), handed to the socket corked once per tick.
+ */
+export class WsConnection implements TransportConnection {
+  closed = false;
+  private ending = false;
+  private readonly ws: WebSocket;
+  private readonly socket: Socket;
+  private readonly options: SocketOptions;
+  private readonly parser: FrameParser;
+  private handler: ConnectionHandler | null = null;
+  private closeError: QrpcError | null = null;
+  /** Messages that arrived while not attached or paused (ws may emit several from one read). */
+  private held: Buffer[] = [];
+  private paused = true;
+  /** Frames queued this tick, one message each. */
+  private pending: Buffer[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private wantDrain = false;
+  private readTimeoutMs: number;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private writeTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  /** Something (a pong or data) came from the peer since the last ping. */
+  private heard = true;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(ws: WebSocket, options: SocketOptions) {
+    this.ws = ws;
+    this.options = options;
+    this.readTimeoutMs = options.readTimeoutMs;
+    this.parser = new FrameParser(options.maxFrameSize);
+    // ws keeps its net.Socket here; it is needed for pause/resume, corking, drain and addresses (ws has no API for them).
+    this.socket = (ws as unknown as { _socket: Socket })._socket;
+    const s = this.socket;
+    this.remoteAddress = s.remoteAddress ?? '';
+    this.remotePort = s.remotePort ?? 0;
+    this.localAddress = s.localAddress ?? '';
+    this.localPort = s.localPort ?? 0;
+    s.setNoDelay(options.noDelay);
+    ws.binaryType = 'nodebuffer';
+    // Nothing is read before attach(): the core must not see a frame before it has a handler.
+    this.stopSocket();
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => (this.heard = true));
+    ws.on('error', (err: Error & { code?: string }) => this.onWsError(err));
+    ws.on('close', (code: number, reason: Buffer) => this.onWsClose(code, reason));
+    // Any byte from the peer counts against the idle cut-off, also those of a large message still arriving.
+    s.on('data', () => {
+      this.heard = true;
+      if (this.idleTimer !== null) this.idleTimer.refresh();
+    });
+    s.on('drain', () => this.onSocketDrain());
+    /*
+     * ws answers the peer's close frame from inside its receiver, before our
+     * once-per-tick flush: what the core queued until then (answers to the
+     * peer's last requests) goes first, as the TCP backends flush on a FIN.
+     */
+    const close = ws.close.bind(ws);
+    ws.close = (code?: number, reason?: string | Buffer) => {
+      if (!this.closed) this.flush();
+      close(code, reason);
+    };
+  }
+
+  get needDrain(): boolean {
+    return this.wantDrain;
+  }
+
+  attach(handler: ConnectionHandler): void {
+    this.handler = handler;
+    if (this.closed) return;
+    this.armIdle();
+    this.armPing();
+    this.resume();
+  }
+
+  // ---- input ----
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    if (!isBinary) {
+      this.fail(new QrpcError('ERR_INVALID_FRAME', 'text WebSocket message: qrpc frames travel in binary messages'), CLOSE_UNSUPPORTED_DATA);
+      return;
+    }
+    if (this.paused || this.handler === null) this.held.push(data);
+    else this.feed(data);
+  }
+
+  private feed(data: Buffer): void {
+    const partials = this.parser.partials;
+    try {
+      this.parser.push(data, this.handler!);
+    } catch (err) {
+      if (!(err instanceof QrpcError)) throw err;
+      this.fail(err, err.code === 'ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR);
+      return;
+    }
+    this.watchStall(this.parser.partials !== partials);
+  }
+
+  /** Same rule as the TCP backends: a payload incomplete after its header for stalledPayloadMs cuts the peer off. */
+  private watchStall(newFrame = false): void {
+    if (this.parser.awaitingPayload && !this.paused && !this.closed) {
+      if (newFrame && this.stallTimer !== null) this.stallTimer.refresh();
+      else if (this.stallTimer === null && this.options.stalledPayloadMs > 0) {
+        const ms = this.options.stalledPayloadMs;
+        this.stallTimer = setTimeout(() => this.destroy(new QrpcError('ERR_STALLED_PAYLOAD', `payload incomplete for ${ms} ms after its header`)), ms);
+      }
+    } else if (this.stallTimer !== null) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+    }
+  }
+
+  pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.stopSocket();
+    this.clearIdle();
+    if (this.stallTimer !== null) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+    }
+  }
+
+  /**
+   * ws.pause() leaves the socket flowing while ws's receiver is draining (it
+   * pauses it later); reading must stop now, or a paused connection would
+   * keep buffering the peer's input, so the socket is paused as well.
+   */
+  private stopSocket(): void {
+    this.ws.pause();
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (this.handler === null || this.closed || !this.paused) return;
+    this.paused = false;
+    // Messages held while paused go first, in order; a handler may pause again meanwhile.
+    while (this.held.length > 0 && !this.paused && !this.closed) this.feed(this.held.shift()!);
+    if (this.paused || this.closed) return;
+    this.armIdle();
+    this.watchStall();
+    this.ws.resume();
+  }
+
+  setReadTimeout(ms: number): void {
+    this.readTimeoutMs = ms;
+    this.clearIdle();
+    if (!this.paused) this.armIdle();
+  }
+
+  private armIdle(): void {
+    const ms = this.readTimeoutMs;
+    if (ms > 0 && this.idleTimer === null && !this.closed) {
+      this.idleTimer = setTimeout(() => this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no data for ${ms} ms`)), ms);
+    }
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /**
+   * Keep-alive over the overlay is WebSocket ping/pong (a proxy between the
+   * peers would answer TCP keep-alive itself): every keepAliveMs a ping; a
+   * peer that sent nothing at all (no pong, no data) for a whole interval is
+   * dead and cut off with ERR_READ_TIMEOUT.
+   */
+  private armPing(): void {
+    const ms = this.options.keepAliveMs;
+    if (ms <= 0 || this.pingTimer !== null) return;
+    this.pingTimer = setInterval(() => {
+      if (this.closed) return;
+      // While we do not read, the peer's pongs wait unread: the dead-peer clock stands still (as the idle cut-off).
+      if (this.paused) this.heard = true;
+      else if (!this.heard) {
+        this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no pong from the WebSocket peer within ${ms} ms`));
+        return;
+      }
+      this.heard = false;
+      this.ws.ping();
+    }, ms);
+    this.pingTimer.unref();
+  }
+
+  // ---- output ----
+
+  private refusesWrites(): boolean {
+    return this.closed || this.ending || this.ws.readyState !== 1;
+  }
+
+  writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
+    if (this.refusesWrites()) return WRITE_CLOSED;
+    // One buffer per frame: each becomes exactly one binary message (ws would copy a masked client frame anyway).
+    const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+    writeHeader(frame, 0, payload.length, requestId, flags, cmd);
+    payload.copy(frame, HEADER_SIZE);
+    return this.queue(frame);
+  }
+
+  /** Bytes that already are encoded frames: split at frame boundaries so each still leaves as one message. */
+  writeRaw(bytes: Buffer): WriteResult {
+    if (this.refusesWrites()) return WRITE_CLOSED;
+    let result: WriteResult = WRITE_QUEUED;
+    let offset = 0;
+    while (offset + 4 <= bytes.length) {
+      const end = Math.min(bytes.length, offset + 4 + bytes.readUInt32BE(offset));
+      result = this.queue(bytes.subarray(offset, end));
+      offset = end;
+    }
+    if (offset < bytes.length) result = this.queue(bytes.subarray(offset));
+    return result;
+  }
+
+  private queue(frame: Buffer): WriteResult {
+    this.pending.push(frame);
+    this.queuedBytes += frame.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      nextTick(() => this.flush());
+    }
+    // What ws and the socket still hold counts toward the mark, as the TCP backends count the socket's buffer.
+    if (this.queuedBytes + this.ws.bufferedAmount > this.options.highWaterMark) {
+      this.wantDrain = true;
+      return WRITE_FULL;
+    }
+    return WRITE_QUEUED;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const pending = this.pending;
+    if (pending.length === 0 || this.closed) return;
+    this.pending = [];
+    this.queuedBytes = 0;
+    const ws = this.ws;
+    this.socket.cork();
+    for (let i = 0; i < pending.length; i++) ws.send(pending[i], { binary: true, compress: false, fin: true });
+    this.socket.uncork();
+    if (this.socket.writableNeedDrain) this.armWriteTimer();
+    this.checkDrain();
+  }
+
+  private armWriteTimer(): void {
+    const ms = this.options.writeTimeoutMs;
+    if (ms > 0 && this.writeTimer === null) {
+      this.writeTimer = setTimeout(() => this.destroy(new QrpcError('ERR_WRITE_TIMEOUT', `output not taken for ${ms} ms`)), ms);
+    }
+  }
+
+  private onSocketDrain(): void {
+    if (this.writeTimer !== null) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+    }
+    this.checkDrain();
+  }
+
+  private checkDrain(): void {
+    if (this.wantDrain && !this.closed && this.queuedBytes + this.ws.bufferedAmount <= this.options.highWaterMark) {
+      this.wantDrain = false;
+      this.handler?.onDrain();
+    }
+  }
+
+  // ---- closing ----
+
+  /**
+   * Flushes, then sends a close frame: 1001 (going away) when the server
+   * shuts down, as browsers and Go expect of a departing server; else 1000.
+   */
+  end(reason?: QrpcError | null): void {
+    if (this.closed || this.ending) return;
+    this.flush();
+    this.ending = true;
+    const shutdown = reason?.code === 'ERR_SHUTDOWN';
+    this.ws.close(shutdown ? CLOSE_GOING_AWAY : CLOSE_NORMAL, shutdown ? 'server shutting down' : '');
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  destroy(error?: QrpcError): void {
+    if (this.closed) return;
+    if (error) this.closeError = error;
+    this.markClosed();
+    this.ws.terminate();
+  }
+
+  /** A protocol error: say why in a close frame (the peer sees code and reason), then cut the socket soon. */
+  private fail(error: QrpcError, code: number): void {
+    if (this.closed) return;
+    this.closeError = error;
+    this.markClosed();
+    // Close reasons are limited to 123 bytes.
+    this.ws.close(code, Buffer.from(error.message).subarray(0, 123).toString());
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private onWsError(err: Error & { code?: string }): void {
+    if (this.closed) return;
+    // ws closes the socket itself after its own protocol errors (with code 1002 or 1009 sent).
+    this.closeError ??=
+      err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        ? new QrpcError('ERR_FRAME_TOO_LARGE', `WebSocket message larger than maxFrameSize allows: ${err.message}`)
+        : new QrpcError(err.code?.startsWith('WS_ERR') ? 'ERR_INVALID_FRAME' : 'ERR_SOCKET', `WebSocket error: ${err.message}`, { cause: err });
+    this.markClosed();
+  }
+
+  private onWsClose(code: number, reason: Buffer): void {
+    if (!this.closed) {
+      // 1000/1001 are orderly; 1005 (no code) and 1006 (no close frame: Go peers just close the TCP connection) too.
+      if (code !== CLOSE_NORMAL && code !== CLOSE_GOING_AWAY && code !== 1005 && code !== 1006 && !this.ending) {
+        this.closeError ??= new QrpcError('ERR_SOCKET', `WebSocket closed by the peer with code ${code}${reason.length ? `: ${reason.toString()}` : ''}`);
+      }
+      this.markClosed();
+    }
+    const handler = this.handler;
+    this.handler = null;
+    handler?.onClose(this.closeError);
+  }
+
+  private markClosed(): void {
+    this.closed = true;
+    this.pending = [];
+    this.held = [];
+    this.clearIdle();
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.stallTimer = this.writeTimer = this.pingTimer = null;
+  }
+}
