@@ -61,7 +61,7 @@ for (const b of backends) {
  * processes, vectors-client plays a raw TCP server; the ws-* suites and
  * interop-ws cover those).
  */
-const OVERLAY_SKIP = new Set(['interop.test.mjs', 'interop-ws.test.mjs', 'vectors-client.test.mjs']);
+const OVERLAY_SKIP = new Set(['interop.test.mjs', 'interop-ws.test.mjs', 'interop-tls.test.mjs', 'tls.test.mjs', 'vectors-client.test.mjs']);
 const overlays = args.includes('--no-overlay') ? [] : ['ws'];
 for (const b of backends) {
   if (b === 'native' && info.name !== 'native') continue;
