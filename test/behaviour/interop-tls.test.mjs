@@ -7,54 +7,28 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALL, runClient, startInteropServer, stop } from '../interop-procs.mjs';
+
 import { haveOpenssl, makeTestCertificates } from '../tls-certs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ALL = ['hello', 'hello-nb', 'opaque-cmd', 'push', 'client-push', 'bidi', 'stream', 'cancel', 'panic', 'noreply', 'order', 'codec', 'badframe', 'hugeframe', 'big'];
 
 if (!haveOpenssl()) throw new Error('these tests make their certificates with openssl, which is not installed');
 const { files, cleanup } = makeTestCertificates();
 
-function startInteropServer(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'scripts', 'interop-server.mjs'), '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      const m = /^ready \S*:(\d+).*$/m.exec(out);
-      if (m) {
-        child.stdout.off('data', onData);
-        resolve({ child, port: Number(m[1]), line: m[0] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out += d));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`interop server exited (${code}) before ready:\n${out}`)));
-  });
-}
-
-function runClient(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'scripts', 'interop-client.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 const serverTls = ['--tls-cert', files.server, '--tls-key', files.serverKey];
+
+test('over wss (--ws with the TLS flags on both): every scenario passes', async () => {
+  const { child, port, line } = await startInteropServer([...serverTls, '--ws']);
+  try {
+    assert.match(line, /transport: ws, path \/qrpc/);
+    const { code, stdout, stderr } = await runClient(['--port', String(port), '--ws', '--tls-ca', files.ca, '--servername', 'localhost']);
+    assert.is(stdout.trim().split('\n').at(-1), `${ALL.length} passed, 0 failed`, stdout + stderr);
+    assert.is(code, 0);
+  } finally {
+    await stop(child);
+  }
+});
 
 test('interop-client --tls-ca passes every scenario against interop-server --tls-cert/--tls-key', async () => {
   const { child, port, line } = await startInteropServer(serverTls);
