@@ -18,6 +18,10 @@ const MAX_WIRE_PAYLOAD = 0xffffffff - MIN_LENGTH;
 const noop = (): void => {};
 
 type Encoded = { buf: Buffer } | { err: unknown };
+
+function writeAfterClose(requestId: bigint): Promise<never> {
+  return quietReject(new QrpcError('ERR_WRITE_AFTER_CLOSE', `request ${requestId}: this side already sent its final frame or a reset`));
+}
 const NOT_ENCODED: Encoded = { buf: EMPTY };
 
 /**
@@ -29,7 +33,7 @@ const NOT_ENCODED: Encoded = { buf: EMPTY };
  */
 export abstract class SessionOutbound<C> extends SessionStreams<C> {
   /** Largest payload this side sends (maxFrameSize minus the 12 header bytes after the length). */
-  private get maxPayload(): number {
+  protected get maxPayload(): number {
     return Math.min(this.options.maxFrameSize - MIN_LENGTH, MAX_WIRE_PAYLOAD);
   }
 
@@ -53,6 +57,27 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
    * rejects with ERR_WRITE_AFTER_CLOSE.
    */
   sendFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer, preEncoded: boolean, state: RequestFrame | Call | null): Promise<void> {
+    // The common answer (its own request's record at hand, plain, nothing queued behind an encode) in a few
+    // lines: small enough to be inlined into the writer, which the general path below is not.
+    if (state === null || state.requestId !== requestId || (flags & (Flags.StreamRst | Flags.Push | Flags.Codec)) !== 0 || this.isClosing || this.outChain !== null || payload.length > this.maxPayload) {
+      return this.sendFrameChecked(requestId, flags, cmd, payload, preEncoded, state);
+    }
+    const next = step(state.state, isDone(flags) ? SEND_DONE : SEND);
+    if (next < 0) return writeAfterClose(requestId);
+    state.state = next;
+    if (state instanceof RequestFrame) this.release(state);
+    else this.releaseCall(state);
+    const result = this.transport.writeFrame(requestId, flags, cmd, payload);
+    return result === WRITE_QUEUED ? RESOLVED : this.notQueued(result);
+  }
+
+  /** A write the transport did not simply queue: closed (rejects) or above the mark (waits for the drain). */
+  protected notQueued(result: number): Promise<void> {
+    return result === WRITE_CLOSED ? quietReject(this.closedError()) : this.outputFull();
+  }
+
+  /** sendFrame() for everything but the common answer: resets, pushes, codec, lookups by id, limits, closing. */
+  private sendFrameChecked(requestId: bigint, flags: number, cmd: number, payload: Buffer, preEncoded: boolean, state: RequestFrame | Call | null): Promise<void> {
     if (this.isClosing) return quietReject(this.closedError());
     if (flags & Flags.StreamRst) return this.reset(requestId, cmd);
     if (payload.length > this.maxPayload) {
@@ -66,7 +91,7 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
       if (state === null || state.requestId !== requestId) state = this.findServed(requestId, Number(requestId)) ?? this.calls.get(requestId) ?? null;
       if (state !== null) {
         const next = step(state.state, isDone(flags) ? SEND_DONE : SEND);
-        if (next < 0) return quietReject(new QrpcError('ERR_WRITE_AFTER_CLOSE', `request ${requestId}: this side already sent its final frame or a reset`));
+        if (next < 0) return writeAfterClose(requestId);
         state.state = next;
         if (state instanceof RequestFrame) this.release(state);
         else this.releaseCall(state);
@@ -162,9 +187,7 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
   protected write(requestId: bigint, flags: number, cmd: number, payload: Buffer): Promise<void> {
     if (this.isClosed) return quietReject(this.closedError());
     const result = this.transport.writeFrame(requestId, flags, cmd, payload);
-    if (result === WRITE_QUEUED) return RESOLVED;
-    if (result === WRITE_CLOSED) return quietReject(this.closedError());
-    return this.outputFull();
+    return result === WRITE_QUEUED ? RESOLVED : this.notQueued(result);
   }
 
   /**
@@ -174,7 +197,7 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
    * reads are what lets the server read its requests again, so pausing there
    * would deadlock a busy exchange.
    */
-  private outputFull(): Promise<void> {
+  protected outputFull(): Promise<void> {
     if (this.options.role === 'server') this.pauseReading(PAUSE_OUTPUT, true);
     return this.whenDrained();
   }

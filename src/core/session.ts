@@ -8,6 +8,7 @@ import type { SessionOptions } from './session-options.js';
 import { SessionInbound } from './session-inbound.js';
 import { PAUSE_THROTTLE } from './session-state.js';
 import { RESET, SEND_DONE, step } from './stream-state.js';
+import { WRITE_QUEUED } from '../transport/types.js';
 import { StreamWriter, quietReject } from './writer.js';
 
 export type { Role, SessionOptions, SessionHooks } from './session-options.js';
@@ -106,28 +107,32 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     this.assertOpen();
     if (flags & (Flags.Stream | Flags.StreamEnd | Flags.StreamRst)) throw oneFrameOnly();
     const buf = toPayload(payload);
-    this.checkSize(buf);
+    if (buf.length > this.maxPayload) this.checkSize(buf);
     const call = this.newCall();
     this.track(call);
-    this.sendOpening(call, flags, cmd, buf);
+    if ((flags & Flags.Codec) === 0 && this.outChain === null) {
+      // A fresh call on an open connection: nothing to look up, encode or wait behind.
+      call.state = step(call.state, SEND_DONE);
+      const result = this.transport.writeFrame(call.requestId, flags, cmd, buf);
+      if (result !== WRITE_QUEUED) this.settleOpening(call, this.notQueued(result));
+    } else {
+      this.settleOpening(call, this.sendFrame(call.requestId, flags, cmd, buf, false, call));
+    }
     return call;
   }
 
-  /** Sends a request's first frame; if it cannot be sent (codec error, closed), the caller's wait fails with that error. */
-  private sendOpening(call: Call, flags: number, cmd: number, buf: Buffer): void {
-    let sent: Promise<void>;
-    if ((flags & Flags.Codec) === 0 && this.outChain === null) {
-      // A fresh call on an open connection: nothing to look up, encode or wait behind.
-      if (isDone(flags)) call.state = step(call.state, SEND_DONE);
-      sent = this.write(call.requestId, flags, cmd, buf);
-    } else {
-      sent = this.sendFrame(call.requestId, flags, cmd, buf, false, call);
-    }
+  /** If a request's first frame cannot be sent (codec error, closed), the caller's wait fails with that error. */
+  private settleOpening(call: Call, sent: Promise<void>): void {
     if (sent === RESOLVED) return;
     sent.catch((err: QrpcError) => {
       this.untrack(call);
       call.fail(err);
     });
+  }
+
+  /** Sends a request's first frame (a stream's: its half stays open); failures fail the caller's wait. */
+  private sendOpening(call: Call, flags: number, cmd: number, buf: Buffer): void {
+    this.settleOpening(call, this.sendFrame(call.requestId, flags, cmd, buf, false, call));
   }
 
   /** Non-blocking request, resolved with the answer's first frame. An already aborted signal sends nothing. */
