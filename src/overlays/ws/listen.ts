@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../../transport/types.js';
 import type { ResolvedWsServer } from './options.js';
+import { ThrottleGate, heldLimit } from '../../transport/throttle-gate.js';
 import { WsConnection } from './connection.js';
 
 /** Headroom over maxFrameSize for a message: the 4 length bytes and a little slack (one frame per message from Go). */
@@ -40,11 +41,15 @@ export function listenWs(
       handleProtocols: (protocols) => (protocols.has('null') ? 'null' : false),
       clientTracking: false,
     });
-    // Throttled: upgraded connections wait here, unread, until resume() (bounded like the fallback's).
-    let paused = false;
-    const held: WebSocket[] = [];
-    const maxHeld = options.backlog > 0 ? options.backlog : 511;
     const accept = (socket: WebSocket) => onConnection(new WsConnection(socket, options));
+    // Throttled: upgraded connections wait in the gate, paused, until resume() (bounded like the fallback's).
+    const gate = new ThrottleGate<WebSocket>(
+      heldLimit(options.backlog),
+      accept,
+      (conn) => conn.readyState === 1,
+      (conn) => conn.terminate(),
+      (conn) => conn.pause(),
+    );
     server.on('request', (_req, res) => {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     });
@@ -58,13 +63,7 @@ export function listenWs(
         allowed = false;
       }
       if (!allowed) return refuse(socket, 403, 'Forbidden');
-      wss.handleUpgrade(req, socket, head, (conn) => {
-        if (!paused) accept(conn);
-        else if (held.length < maxHeld) {
-          conn.pause();
-          held.push(conn);
-        } else conn.terminate();
-      });
+      wss.handleUpgrade(req, socket, head, (conn) => gate.offer(conn));
     });
     server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
     server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
@@ -73,15 +72,10 @@ export function listenWs(
         host: addr.address,
         port: addr.port,
         family: addr.family,
-        pause() {
-          paused = true;
-        },
-        resume() {
-          paused = false;
-          for (const conn of held.splice(0)) if (conn.readyState === 1) accept(conn);
-        },
+        pause: () => gate.pause(),
+        resume: () => gate.resume(),
         close() {
-          for (const conn of held.splice(0)) conn.terminate();
+          gate.dropAll();
           return new Promise<void>((done) => {
             if (!server.listening) return done();
             server.close(() => done());

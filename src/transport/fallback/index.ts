@@ -2,6 +2,7 @@ import net from 'node:net';
 import { QrpcError } from '../../protocol/errors.js';
 import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, type TransportConnection, type TransportListener } from '../types.js';
 import { FallbackConnection } from './connection.js';
+import { ThrottleGate, heldLimit } from '../throttle-gate.js';
 
 /** The pure-TypeScript backend on node:net. */
 export const fallbackTransport: Transport = {
@@ -9,20 +10,14 @@ export const fallbackTransport: Transport = {
 
   listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
     return new Promise((resolve, reject) => {
-      // Throttled sockets wait here, unread, until resume().
-      let paused = false;
-      const held: net.Socket[] = [];
-      /*
-       * The native backend stops accepting while throttled, so waiting peers sit in the kernel's queue,
-       * bounded by the backlog. node:net cannot stop accepting: as many wait here, later ones are refused.
-       */
-      const maxHeld = options.backlog > 0 ? options.backlog : 511;
-      const accept = (socket: net.Socket) => onConnection(new FallbackConnection(socket, options));
-      const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => {
-        if (!paused) accept(socket);
-        else if (held.length < maxHeld) held.push(socket);
-        else socket.destroy();
-      });
+      // Throttled sockets wait in the gate, unread, until resume().
+      const gate = new ThrottleGate<net.Socket>(
+        heldLimit(options.backlog),
+        (socket) => onConnection(new FallbackConnection(socket, options)),
+        (socket) => !socket.destroyed,
+        (socket) => socket.destroy(),
+      );
+      const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => gate.offer(socket));
       server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
       server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
         const addr = server.address() as net.AddressInfo;
@@ -30,15 +25,10 @@ export const fallbackTransport: Transport = {
           host: addr.address,
           port: addr.port,
           family: addr.family,
-          pause() {
-            paused = true;
-          },
-          resume() {
-            paused = false;
-            for (const socket of held.splice(0)) if (!socket.destroyed) accept(socket);
-          },
+          pause: () => gate.pause(),
+          resume: () => gate.resume(),
           close() {
-            for (const socket of held.splice(0)) socket.destroy();
+            gate.dropAll();
             return new Promise<void>((done) => {
               if (!server.listening) return done();
               server.close(() => done());

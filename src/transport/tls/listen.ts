@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { ThrottleGate, heldLimit } from '../throttle-gate.js';
 import tls from 'node:tls';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../types.js';
@@ -32,9 +33,6 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
       return;
     }
     let closed = false;
-    let paused = false;
-    const held: net.Socket[] = [];
-    const maxHeld = options.backlog > 0 ? options.backlog : 511;
     /** Raw sockets whose handshake is under way (dropped by close()), with the peer they came from. */
     const handshaking = new Map<net.Socket, { address: string; port: number }>();
 
@@ -82,11 +80,9 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
       secure.emit('connection', raw);
     };
 
-    const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (raw) => {
-      if (!paused) accept(raw);
-      else if (held.length < maxHeld) held.push(raw);
-      else raw.destroy();
-    });
+    // Throttled sockets wait in the gate, unread (and not yet handshaking), until resume().
+    const gate = new ThrottleGate<net.Socket>(heldLimit(options.backlog), accept, (raw) => !raw.destroyed, (raw) => raw.destroy());
+    const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (raw) => gate.offer(raw));
     server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
     server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
       const addr = server.address() as net.AddressInfo;
@@ -94,16 +90,11 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
         host: addr.address,
         port: addr.port,
         family: addr.family,
-        pause() {
-          paused = true;
-        },
-        resume() {
-          paused = false;
-          for (const raw of held.splice(0)) if (!raw.destroyed) accept(raw);
-        },
+        pause: () => gate.pause(),
+        resume: () => gate.resume(),
         close() {
           closed = true;
-          for (const raw of held.splice(0)) raw.destroy();
+          gate.dropAll();
           // A handshake still running would otherwise deliver a connection to a closed listener (and
           // keep the process up to handshakeTimeout). Untracked, they end at secureConnection or the timeout.
           if (!untracked) for (const raw of [...handshaking.keys()]) raw.destroy();
