@@ -1,7 +1,7 @@
 import { transport as selectedBackend } from '../transport/select.js';
 import { tlsTransport } from '../transport/tls/index.js';
 import type { Transport } from '../transport/types.js';
-import type { ParsedAddress } from '../util/address.js';
+import type { HostPort } from '../util/address.js';
 import { QrpcError } from '../protocol/errors.js';
 import { wsClientTransport, DEFAULT_WS_PATH } from '../overlays/ws/index.js';
 import { checkPath } from '../overlays/ws/options.js';
@@ -14,7 +14,7 @@ import type { ClientOptions } from './options.js';
  * the `overlay` option puts plain host:port addresses on the WebSocket
  * overlay (path from the option, else "/qrpc").
  */
-export function transportFor(address: ParsedAddress, options: ClientOptions): Transport {
+export function transportFor(address: HostPort, options: ClientOptions): Transport {
   // wss:// is the overlay with the `tls` options on its HTTPS upgrade (connectWs reads them from the connect options).
   if (address.scheme === 'ws' || address.scheme === 'wss') return wsClientTransport(address.path ?? DEFAULT_WS_PATH);
   const overlay = options.overlay;

@@ -26,7 +26,7 @@ function checkFlags(flags: unknown): number {
   return flags as number;
 }
 
-export function checkRequestId(requestId: unknown): bigint {
+function checkRequestId(requestId: unknown): bigint {
   if (typeof requestId !== 'bigint') throw new QrpcError('ERR_INVALID_ARG', `requestId must be a bigint, got ${describe(requestId)}`);
   return requestId;
 }
@@ -47,10 +47,6 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
   constructor(transport: TransportConnection, options: SessionOptions<C>) {
     super(transport, options);
     if (options.maxInboundFramesPerSecond > 0) this.countInbound();
-  }
-
-  get role(): 'server' | 'client' {
-    return this.options.role;
   }
 
   /** Settles once the connection is closed and every close callback ran. */

@@ -12,8 +12,6 @@ export interface HostPort {
   path?: string;
 }
 
-/** Kept for the overlay's callers: every parsed address is a HostPort. */
-export type ParsedAddress = HostPort;
 
 /**
  * Parses Go-style addresses: "host:port", ":port" (all interfaces), "[::1]:port", or a port number,
