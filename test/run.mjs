@@ -1,5 +1,5 @@
-// Test runner: unit suites once, behavioural and fault suites (test/faults/)
-// once per backend, native suites once. Each file runs in its own process (uvu prints its totals);
+// Test runner: unit suites once; behavioural, fault, services, cluster and browser suites
+// once per backend; native and package suites once. Each file runs in its own process (uvu prints its totals);
 // the last line is "N passed, M failed" for CI.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -52,6 +52,8 @@ for (const b of backends) {
   }
   for (const file of list('behaviour')) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
   for (const file of list('faults')) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
+  // Layers above the server/client: services (Api, pipe, typed services, metrics), cluster (workers, broker, rooms, restart), browser (Chromium).
+  for (const dir of ['services', 'cluster', 'browser']) for (const file of list(dir)) runs.push({ file, env: { QRPC_BACKEND: b }, label: b });
 }
 /*
  * The behavioural suites once more per backend over the WebSocket overlay
@@ -75,6 +77,8 @@ for (const b of backends) {
   }
 }
 for (const file of list('native')) runs.push({ file, env: {} });
+// The package as users get it: the CLI as a subprocess, install paths, the tarball in a fresh project.
+for (const file of list('package')) runs.push({ file, env: {} });
 
 function runOne({ file, env, label }) {
   return new Promise((resolve) => {
