@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 
 const MESSAGE_SLICE = 64 * 1024;
+const TURN_BUDGET = 1024 * 1024;
 
 export class WsSocket extends EventEmitter {
   /** Resolves once the upgrade on ws://host:port/path completed. */
@@ -28,6 +29,11 @@ export class WsSocket extends EventEmitter {
     /** The close code and reason the server sent (null until the close). */
     this.closeCode = null;
     this.closeReason = '';
+    /** Slices not yet handed to ws (sent a budget per turn), in order. */
+    this.unsent = [];
+    this.unsentBytes = 0;
+    this.sendScheduled = false;
+    this.endWhenSent = false;
     ws.on('message', (data, isBinary) => this.emit('data', isBinary ? data : Buffer.from(data)));
     ws.on('error', (err) => this.emit('error', err));
     ws.on('close', (code, reason) => {
@@ -43,20 +49,45 @@ export class WsSocket extends EventEmitter {
     return this.ws._socket?.localPort;
   }
 
-  /** What the WebSocket still holds unsent (ws's and the socket's buffers). */
+  /** What is still unsent: our slices not yet handed over, ws's and the socket's buffers. */
   get writableLength() {
-    return this.ws.bufferedAmount;
+    return this.unsentBytes + this.ws.bufferedAmount;
   }
 
-  /** Large writes go as 64 KiB messages: a TCP peer's megabytes in one go would exceed maxPayload as one message. */
+  /**
+   * Large writes go as 64 KiB messages (a TCP peer's megabytes in one go would
+   * exceed maxPayload as one message), at most 1 MiB per turn of the event
+   * loop: masking megabytes in one go would keep this peer silent longer than
+   * a server's read timeout, which a TCP peer writing the same bytes never is.
+   */
   write(bytes, cb) {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
     const buf = Buffer.from(bytes);
     for (let off = 0; off < buf.length; off += MESSAGE_SLICE) {
       const last = off + MESSAGE_SLICE >= buf.length;
-      this.ws.send(buf.subarray(off, off + MESSAGE_SLICE), { binary: true }, last ? cb : undefined);
+      this.unsent.push({ bytes: buf.subarray(off, off + MESSAGE_SLICE), cb: last ? cb : undefined });
+      this.unsentBytes += Math.min(MESSAGE_SLICE, buf.length - off);
     }
-    return this.ws.bufferedAmount < 16384;
+    this.sendSome();
+    return this.writableLength < 16384;
+  }
+
+  sendSome() {
+    let budget = TURN_BUDGET;
+    while (this.unsent.length > 0 && budget > 0 && this.ws.readyState === WebSocket.OPEN) {
+      const { bytes, cb } = this.unsent.shift();
+      this.unsentBytes -= bytes.length;
+      budget -= bytes.length;
+      this.ws.send(bytes, { binary: true }, cb);
+    }
+    if (this.unsent.length === 0 && this.endWhenSent) this.end();
+    if (this.unsent.length > 0 && !this.sendScheduled && this.ws.readyState === WebSocket.OPEN) {
+      this.sendScheduled = true;
+      setImmediate(() => {
+        this.sendScheduled = false;
+        this.sendSome();
+      });
+    }
   }
 
   setNoDelay() {
@@ -77,7 +108,8 @@ export class WsSocket extends EventEmitter {
 
   /** The TCP half-close has no WebSocket equivalent: a close frame (1000) ends our side. */
   end() {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    if (this.unsent.length > 0) this.endWhenSent = true;
+    else if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
   }
 
   destroy() {

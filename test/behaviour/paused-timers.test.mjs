@@ -13,14 +13,15 @@ test('a slow reader held past readTimeoutMs and stalledPayloadMs by our own paus
   const closes = [];
   const mux = new ServeMux().handle(1, (w, req) => w.reply(req.requestId, 1, Buffer.alloc(2048, 0x62)));
   const { server, port } = await startServer(mux, { readTimeoutMs: 300, stalledPayloadMs: 300, highWaterMark: 64 * 1024, onClose: (_i, e) => closes.push(e?.code ?? null) });
+  // 1 KiB per request: ~20 MiB in all, more than the kernel buffers between us hold.
+  // Made before connecting: the time it takes is silence the read timeout would rightly count.
+  const frames = [];
+  const pad = Buffer.alloc(1024, 0x61);
+  for (let i = 0; i < N; i++) frames.push(encodeFrame(BigInt(2 * i + 3), Flags.NB, 1, pad));
+  const all = Buffer.concat(frames);
   const peer = await RawPeer.connect(port);
   try {
     peer.socket.pause(); // reads nothing: the server's answers back up and it stops reading us
-    const frames = [];
-    // 1 KiB per request: ~20 MiB in all, more than the kernel buffers between us hold.
-    const pad = Buffer.alloc(1024, 0x61);
-    for (let i = 0; i < N; i++) frames.push(encodeFrame(BigInt(2 * i + 3), Flags.NB, 1, pad));
-    const all = Buffer.concat(frames);
     // The last frame is cut in two: its second half is sent only after the wait, so a stall clock would be running.
     peer.socket.write(all.subarray(0, all.length - 5));
     await until(() => peer.socket.writableLength > 0, 'the server stopped reading us');
