@@ -126,7 +126,11 @@ static Napi::Value Init(const Napi::CallbackInfo& info) {
     s->ops_cap = kOpsCap;
     s->report = static_cast<uint32_t*>(rep.Data());
     s->report_cap = kReportCap;
+    // Flush scratch, bounded by the op area: reserved once, so a flush never allocates.
     s->op_next.resize(kOpsCap);
+    s->touched.reserve(kOpsCap);
+    s->iov.reserve(kOpsCap);
+    s->iov_sent.reserve(kOpsCap);
     napi_value name;
     napi_create_string_utf8(env, "qrpc_native", NAPI_AUTO_LENGTH, &name);
     napi_async_init(env, Napi::Object::New(env), name, &s->async_ctx);
@@ -399,7 +403,7 @@ static Napi::Value Flush(const Napi::CallbackInfo& info) {
     }
     c->fl_tail = uint32_t(i);
   }
-  std::vector<struct iovec> sent;
+  std::vector<struct iovec>& sent = s->iov_sent;  // WriteIov advances these; PushIov needs the originals
   for (Conn* c : s->touched) {
     s->iov.clear();
     for (uint32_t i = c->fl_head; i != kEnd; i = s->op_next[i]) {

@@ -13,18 +13,20 @@ Conn* ConnTable::Create(int fd) {
   if (free_head_ < free_.size()) {
     slot = free_[free_head_++];
     if (free_head_ > 1024 && free_head_ * 2 > free_.size()) {
-      free_.erase(free_.begin(), free_.begin() + long(free_head_));
+      free_.EraseFront(free_head_);
       free_head_ = 0;
     }
   } else {
     if (slots_.size() > kSlotMask) return nullptr;
+    size_t n = slots_.size() + 1;
+    if (!slots_.TryReserve(n) || !gens_.TryReserve(slots_.capacity()) || !free_.TryReserve(slots_.capacity())) return nullptr;
     slot = uint32_t(slots_.size());
-    slots_.push_back(nullptr);
-    gens_.push_back(0);
+    slots_.TryPush(nullptr);
+    gens_.TryPush(0);
   }
   Conn* c = new (std::nothrow) Conn();
   if (c == nullptr) {
-    free_.push_back(slot);
+    free_.TryPush(slot);
     return nullptr;
   }
   uint16_t gen = uint16_t((gens_[slot] + 1) & 0xfff);
@@ -44,7 +46,7 @@ void ConnTable::Destroy(Conn* c) {
   c->out.Clear();
   c->parser.Reset();
   delete c;
-  free_.push_back(slot);
+  free_.TryPush(slot);  // reserved with the slot: never grows here
   count_--;
 }
 

@@ -272,6 +272,10 @@ void State::ApplySockOpts(int fd, const SockOpts& o) {
 Conn* State::NewConn(int fd, const SockOpts& o) {
   Conn* c = conns.Create(fd);
   if (c == nullptr) return nullptr;
+  if (!eof_list.TryReserve(conns.capacity()) || !eof_spare.TryReserve(conns.capacity())) {
+    conns.Destroy(c);
+    return nullptr;
+  }
   c->max_length = o.max_length;
   c->read_timeout = o.read_timeout;
   c->write_timeout = o.write_timeout;
@@ -345,7 +349,7 @@ void State::ReadConn(Conn* c) {
       UpdateEvents(c);
       if (!(c->flags & kEofListed)) {
         c->flags |= kEofListed;
-        eof_list.push_back(id);
+        eof_list.TryPush(id);  // reserved for every connection in NewConn
       }
       return;
     }
@@ -492,8 +496,10 @@ void State::Service() {
 void State::FinishWake() {
   Dispatch();
   if (!eof_list.empty()) {
-    std::vector<uint32_t> ids;
-    ids.swap(eof_list);
+    // The spare list takes the ids (both have room for every connection), so nothing allocates here.
+    CheckedArray<uint32_t>& ids = eof_spare;
+    ids.clear();
+    ids.Swap(eof_list);
     for (uint32_t id : ids) {
       Conn* c = conns.Get(id);
       if (c == nullptr) continue;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "checked_array.h"
 #include "frame_parser.h"
 #include "send_queue.h"
 #include "timer_wheel.h"
@@ -107,6 +108,8 @@ class ConnTable {
   Conn* Create(int fd);  // null when out of slots or memory
   void Destroy(Conn* c);
   size_t size() const { return count_; }
+  // Slots the table can hold without growing: what per-connection lists must be able to hold too.
+  size_t capacity() const { return slots_.capacity(); }
   template <class F>
   void ForEach(F&& f) {
     for (Conn* c : slots_)
@@ -114,9 +117,11 @@ class ConnTable {
   }
 
  private:
-  std::vector<Conn*> slots_;
-  std::vector<uint16_t> gens_;
-  std::vector<uint32_t> free_;
+  // Grown together, checked: a peer opening connections must not be able to make growth abort().
+  // free_ always has room for every slot, so Destroy never allocates.
+  CheckedArray<Conn*> slots_;
+  CheckedArray<uint16_t> gens_;
+  CheckedArray<uint32_t> free_;
   size_t free_head_ = 0;
   size_t count_ = 0;
 };
@@ -168,7 +173,10 @@ struct State {
   uint32_t buffers_len = 0;
   // Read scratch, reused: nothing JS can see points into it.
   uint8_t* scratch = nullptr;
-  std::vector<uint32_t> eof_list;
+  // Connections whose peer half-closed, each listed once (kEofListed); both
+  // lists are kept as large as the connection table (NewConn), so listing never allocates.
+  CheckedArray<uint32_t> eof_list;
+  CheckedArray<uint32_t> eof_spare;
 
   // Send path
   uint8_t* send_area = nullptr;
@@ -181,6 +189,7 @@ struct State {
   std::vector<uint32_t> op_next;
   std::vector<Conn*> touched;
   std::vector<struct iovec> iov;
+  std::vector<struct iovec> iov_sent;
 
   uint64_t Now() const { return uv_now(loop); }
 
