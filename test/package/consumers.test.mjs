@@ -68,6 +68,13 @@ test('TypeScript with tsc --strict: an ESM file and a CommonJS (.cts) file type-
   expectRoundTrip(runIn(project.dir, 'out/app.cjs'));
 });
 
+test('the shipped example runs from the installed package (it imports qrpc-node by name)', () => {
+  const result = runIn(project.dir, 'node_modules/qrpc-node/examples/demo.mjs');
+  assert.is(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^backend: native/m);
+  assert.match(result.stdout, /^done$/m);
+});
+
 test('a type error against the package is reported by tsc (the typings are really checked)', () => {
   writeFileSync(join(project.dir, 'bad.mts'), `import { connect } from 'qrpc-node';\nconst n: number = connect;\nvoid n;\n`);
   writeFileSync(join(project.dir, 'bad.cts'), `import { connect } from 'qrpc-node';\nconst n: number = connect;\nvoid n;\n`);
