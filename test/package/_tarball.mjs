@@ -123,9 +123,10 @@ export async function packedTarball() {
 
 /** A fresh project folder with the tarball installed; `type` is the project's module type. */
 export function installedProject(tarball, { type = 'module', ignoreScripts = false, env = {} } = {}) {
+  // Foreground scripts: the install step's output lands in installOutput instead of being hidden by npm.
   const dir = mkdtempSync(join(tmpdir(), 'qrpc-user-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'qrpc-user', version: '1.0.0', private: true, type }));
-  const args = ['install', '--prefer-offline', '--no-package-lock', '--loglevel=error', ...(ignoreScripts ? ['--ignore-scripts'] : []), tarball];
+  const args = ['install', '--prefer-offline', '--no-package-lock', '--loglevel=error', '--foreground-scripts', ...(ignoreScripts ? ['--ignore-scripts'] : []), tarball];
   const result = npm(args, { cwd: dir, env });
   return { dir, pkg: join(dir, 'node_modules', 'qrpc-node'), installOutput: result.stdout + result.stderr };
 }
@@ -143,6 +144,14 @@ export function runIn(dir, file, env = {}) {
 export function builtAddon(pkg) {
   const file = join(pkg, 'build', 'Release', 'qrpc_native.node');
   return existsSync(file) && statSync(file).isFile() ? file : null;
+}
+
+/** A PATH holding node and sh (npm runs scripts through sh) and nothing else: no compiler, make or python. */
+export function pathWithoutCompiler() {
+  const dir = mkdtempSync(join(tmpdir(), 'qrpc-path-'));
+  symlinkSync(process.execPath, join(dir, 'node'));
+  symlinkSync('/bin/sh', join(dir, 'sh'));
+  return dir;
 }
 
 export function removeProject(dir) {

@@ -4,20 +4,16 @@
 // logger (npm hides the install step's own message for dependencies).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtAddon, installedProject, npm, packedTarball, probe, removeProject } from './_tarball.mjs';
+import { builtAddon, installedProject, npm, packedTarball, pathWithoutCompiler, probe, removeProject } from './_tarball.mjs';
 
 const { tarball } = await packedTarball();
 const project = installedProject(tarball, { ignoreScripts: true });
 rmSync(join(project.pkg, 'prebuilds'), { recursive: true });
 const reasonFile = join(project.pkg, 'build', 'addon-build-error.txt');
 const NOTICE = 'qrpc: native addon not loaded; using the pure-TypeScript backend';
-const onlyNode = mkdtempSync(join(tmpdir(), 'qrpc-path-'));
-// A PATH with node and a shell (npm runs scripts through sh) and nothing else: no compiler, no make, no python.
-symlinkSync(process.execPath, join(onlyNode, 'node'));
-symlinkSync('/bin/sh', join(onlyNode, 'sh'));
+const onlyNode = pathWithoutCompiler();
 test.after(() => {
   removeProject(project.dir);
   rmSync(onlyNode, { recursive: true, force: true });
