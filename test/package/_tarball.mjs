@@ -78,6 +78,15 @@ function pack(files, outDir) {
   }
 }
 
+/** Tarballs of trees nobody tested for a day go (other worktrees' recent ones may be in use). */
+function pruneOldTarballs(base) {
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(base)) {
+    const full = join(base, name);
+    if (statSync(full).mtimeMs < dayAgo) rmSync(full, { recursive: true, force: true });
+  }
+}
+
 function lockHolderAlive(lock) {
   try {
     process.kill(Number(readFileSync(join(lock, 'pid'), 'utf8')), 0);
@@ -115,6 +124,7 @@ export async function packedTarball() {
       const work = mkdtempSync(`${dir}.work-`);
       pack(files, work);
       renameSync(work, dir);
+      pruneOldTarballs(base);
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }
