@@ -2,7 +2,7 @@
 // Shows a request, a non-blocking burst, a streamed exchange, a push, a
 // server-to-client call, the active backend and a short throughput figure,
 // then exits by itself.
-import { Server, ServeMux, connect, Flags, backend } from '../dist/index.js';
+import { Server, ServeMux, connect, Flags, backend } from 'qrpc-node';
 
 const HELLO = 0; // reply "hello world " + payload
 const ECHO = 1; // reply the payload (throughput)

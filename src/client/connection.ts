@@ -8,6 +8,7 @@ import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
 import { transportFor } from './transport-choice.js';
+import { announceFallback } from '../core/backend-notice.js';
 import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
@@ -87,6 +88,7 @@ export class Connection {
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
     const transport = transportFor(addr, o);
+    announceFallback(transport, this.logger);
     // TLS under qrpc: tls:// (or the tls option) on TCP, and wss:// (or the overlay option with tls) on the WebSocket overlay.
     const secure = transport.name === 'tls' || addr.scheme === 'wss' || (transport.name === 'ws' && addr.scheme === undefined && o.tls !== undefined);
     const tls = secure ? (o.tls ?? {}) : null;

@@ -35,7 +35,7 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
   /** A connection-level notice from the peer (a reset of request id 0): it is closing us for `reason`. */
   protected abstract onNotice(reason: number): void;
 
-  /** @internal transport event: one frame. */
+  /** Transport event: one frame. */
   onFrame(idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer): void {
     // transport.closed: frames after a close decided earlier in the same chunk are not acted on.
     if (this.isClosed || this.transport.closed) return;

@@ -222,7 +222,7 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
     return this.drainWait.promise;
   }
 
-  /** @internal transport event: output is below the high-water mark again. */
+  /** Transport event: output is below the high-water mark again. */
   onDrain(): void {
     if (this.transport.needDrain) return;
     this.pauseReading(PAUSE_OUTPUT, false);

@@ -33,9 +33,9 @@ export abstract class SessionStreams<C> extends SessionState {
   protected readonly options: SessionOptions<C>;
   /** The public object handlers and callbacks see (ConnectionInfo, client Connection); set once by it. */
   publicConnection!: C;
-  /** Requests we sent whose answer is not complete (the shared empty table until the first). */
+  /** @internal Requests we sent whose answer is not complete (the shared empty table until the first). */
   protected calls: StreamTable<Call> = NO_CALLS;
-  /** Requests the peer opened toward us whose stream is not fully closed (shared empty table until the first). */
+  /** @internal Requests the peer opened toward us whose stream is not fully closed (shared empty table until the first). */
   protected served: StreamTable<RequestFrame> = NO_SERVED;
   private nextId: bigint;
   /** Number(nextId), advanced alongside it. */

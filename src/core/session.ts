@@ -239,7 +239,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     else this.logger.debug({ reason, remoteAddress: this.remoteAddress }, 'qrpc: connection notice with an unknown reason ignored');
   }
 
-  /** @internal transport event: the connection closed (exactly once). */
+  /** Transport event: the connection closed (exactly once). */
   onClose(error: QrpcError | null): void {
     if (this.isClosed) return;
     const byUs = this.isClosing;

@@ -9,6 +9,7 @@ import type { SessionOptions } from '../core/session.js';
 import { ConnectionInfo, kSession } from './connection-info.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../core/session-options.js';
 import { transportFor } from './transport-choice.js';
+import { announceFallback } from '../core/backend-notice.js';
 import type { BindingOptions } from './options.js';
 import type { Server } from './server.js';
 
@@ -80,6 +81,7 @@ export class Binding {
     // A second listener would replace this one unclosed (the process would never exit).
     if (this.listener !== null) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index} is already listening`);
     const transport = (this.chosen ??= transportFor(this.options));
+    announceFallback(transport, this.logger);
     const o = this.options;
     const { host, port, scheme } = parseAddress(o.addr, '0.0.0.0');
     if (scheme === 'tls' && !o.tls) throw new QrpcError('ERR_INVALID_ARG', `binding ${this.index}: a tls:// address needs the tls option (key, cert, ...)`);

@@ -1,31 +1,36 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Transport } from '../types.js';
 import type { NativeAddon } from './binding.js';
 import { createNativeTransport } from './index.js';
+import { packageRoot, requireFromPackage } from './package-root.cjs';
 
-// src/transport/native/ and dist/transport/native/ are both three levels below the package root.
-const root = new URL('../../../', import.meta.url);
+/** node-gyp-build: build/Release (a source build) first, then prebuilds/<platform>-<arch>/ matching this runtime. */
+type NodeGypBuild = (dir: string) => unknown;
 
 let cached: { addon: NativeAddon | null; error: string } | null = null;
 let transportCache: { transport: Transport | null; error: string } | null = null;
 
-/** Loads build/Release/qrpc_native.node (once per thread); the error says why not. */
+/** Why the install script could not build the addon, if it recorded that. */
+function recordedBuildFailure(root: string): string {
+  try {
+    return readFileSync(join(root, 'build', 'addon-build-error.txt'), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Loads the addon (a source build, else a fitting prebuild) once per thread; the error says why not. */
 export function loadNativeAddon(): { addon: NativeAddon | null; error: string } {
   if (cached) return cached;
   if (process.platform !== 'linux') return (cached = { addon: null, error: `platform ${process.platform} has no epoll` });
-  const path = fileURLToPath(new URL('build/Release/qrpc_native.node', root));
+  const root = packageRoot();
+  if (root === null) return (cached = { addon: null, error: 'package root (the folder holding binding.gyp) not found' });
   try {
-    const addon = createRequire(import.meta.url)(path) as NativeAddon;
-    cached = { addon, error: '' };
+    const nodeGypBuild = requireFromPackage('node-gyp-build') as NodeGypBuild;
+    cached = { addon: nodeGypBuild(root) as NativeAddon, error: '' };
   } catch (err) {
-    let reason = '';
-    try {
-      reason = readFileSync(new URL('build/addon-build-error.txt', root), 'utf8').trim();
-    } catch {
-      // no record of a failed build
-    }
+    const reason = recordedBuildFailure(root);
     const message = (err as Error).message.split('\n')[0];
     cached = { addon: null, error: reason ? `${message} (addon build failed: ${reason})` : message };
   }
