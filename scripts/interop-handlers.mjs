@@ -21,6 +21,7 @@
 //          sent back with its cmd, then the end (a reset of reason 0)
 //   cmds 10000 / 10001 typed services (Go's codegen rpc / error cmds):
 //          calc:add({a, b}) → {sum}, calc:echo(x) → x, calc:fail() → error "boom"
+//          (also as Calc:Add / Calc:Echo / Calc:Fail, the names a Go codegen client sends)
 import { ServeMux, Flags, deflateRawCodec, defineService, registerServices, pipeHandler } from '../dist/index.js';
 
 const REPLY = 1;
@@ -34,6 +35,9 @@ export const calcService = defineService('calc', {
     throw new Error('boom');
   },
 });
+
+/** The same under the names Go's generator sends (CamelCased sub-service ns, exported method names): a Go codegen client calls Calc:Add. */
+const goNamedCalcService = defineService('Calc', { Add: calcService.methods.add, Echo: calcService.methods.echo, Fail: calcService.methods.fail });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -119,7 +123,7 @@ export function interopBinding({ onEvent = () => {} } = {}) {
     await sender.end();
   }));
 
-  registerServices(mux, [calcService]);
+  registerServices(mux, [calcService, goNamedCalcService]);
 
   return {
     handler: mux,
