@@ -20,6 +20,7 @@ const calc = defineService('calc', {
   add: async ({ a, b }: { a: number; b: number }) => ({ sum: a + b }),
   echo: (x: string) => x,
   who: (_input: null, ctx: ServiceContext<ConnectionInfo>) => ctx.connection.id,
+  ping: () => 'pong' as const,
 });
 
 declare const conn: Connection;
@@ -29,6 +30,9 @@ async function uses(): Promise<void> {
   const r: { sum: number } = await client.add({ a: 1, b: 2 });
   const s: string = await client.echo('x', { timeoutMs: 100, signal: AbortSignal.timeout(5) });
   const id: string | null = await client.who(null);
+  const p: 'pong' = await client.ping();
+  // @ts-expect-error an input is required
+  await client.add();
   // @ts-expect-error b must be a number
   await client.add({ a: 1, b: '2' });
   // @ts-expect-error the result is { sum }, not a string
@@ -46,7 +50,7 @@ async function uses(): Promise<void> {
     const c: number = m.cmd;
     void n, c;
   }
-  void r, s, id, wrong;
+  void r, s, id, wrong, p;
 }
 void uses;
 export {};

@@ -13,8 +13,15 @@ export interface Caller {
 }
 
 /** The typed proxy of a service: every method takes its input (and call options) and resolves with its output. */
-export type ServiceClient<S> = S extends Service<string, infer M>
-  ? { readonly [K in keyof M]: (input: Parameters<M[K]>[0], options?: WaitOptions) => Promise<Awaited<ReturnType<M[K]>>> }
+export type ServiceClient<S> = S extends Service<string, infer M> ? { readonly [K in keyof M]: ClientMethod<M[K]> } : never;
+
+/** A method without input (or whose input may be undefined) is called without one. */
+type ClientMethod<F> = F extends (...args: infer A) => infer R
+  ? A extends []
+    ? (input?: undefined, options?: WaitOptions) => Promise<Awaited<R>>
+    : undefined extends A[0]
+      ? (input?: A[0], options?: WaitOptions) => Promise<Awaited<R>>
+      : (input: A[0], options?: WaitOptions) => Promise<Awaited<R>>
   : never;
 
 export interface ServiceClientOptions extends RpcCmds {
