@@ -3,27 +3,29 @@
 // ends), or a one-frame answer without Stream. Any other reset is a failure.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, pipe } from '../../dist/index.js';
-import { rawServer, rejection } from '../helpers.mjs';
-import { frameBytes, STREAM, STREAM_END, STREAM_RST } from './wire-bytes.mjs';
+import { pipe } from '../../dist/index.js';
+import { rejection } from '../helpers.mjs';
+import { withRawServer, frameBytes, STREAM, STREAM_END, STREAM_RST } from './wire-bytes.mjs';
 
-/** Opens a pipe toward a raw peer, lets the peer answer with `answer` bytes, and collects what the receiver yields. */
-async function receiveFrom(answer) {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
+/** Opens a pipe toward a raw peer and hands `fn` the peer (its opening frame read) and the pipe's receiver. */
+async function withOpenPipe(fn) {
+  return withRawServer(async (conn, raw) => {
     const { sender, receiver } = pipe(conn, 12);
     await sender.send(12, 'hi');
     const peer = await raw.peer(0);
     await peer.waitFrames(1);
+    return fn(peer, receiver);
+  });
+}
+
+/** What the receiver yields when the peer answers with `answer` bytes. */
+function receiveFrom(answer) {
+  return withOpenPipe(async (peer, receiver) => {
     peer.send(answer);
     const got = [];
     for await (const m of receiver) got.push(m);
     return { got, next: await receiver.receive() };
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 }
 
 test('a reset with reason 0 ends the receiver after the messages before it', async () => {
@@ -48,22 +50,13 @@ test('an answer without the Stream flag is one message and the end', async () =>
 });
 
 test('a reset with another reason fails the receiver with ERR_STREAM_RESET and that reason', async () => {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
-    const { sender, receiver } = pipe(conn, 12);
-    await sender.send(12, 'hi');
-    const peer = await raw.peer(0);
-    await peer.waitFrames(1);
+  await withOpenPipe(async (peer, receiver) => {
     peer.send(Buffer.concat([frameBytes(3, STREAM, 7, '1'), frameBytes(3, STREAM_RST, 1)]));
     assert.equal(await receiver.receive(), { cmd: 7, message: 1 });
     const err = await rejection(receiver.receive());
     assert.is(err.code, 'ERR_STREAM_RESET');
     assert.is(err.reason, 1);
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 });
 
 test.run();

@@ -1,9 +1,9 @@
 // Every misuse and failure of a pipe has a stable code, and nothing waits forever.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ServeMux, connect, pipe, pipeHandler } from '../../dist/index.js';
-import { rawServer, rejection, withServerAndClient, deferred } from '../helpers.mjs';
-import { frameBytes, STREAM, STREAM_RST } from './wire-bytes.mjs';
+import { ServeMux, pipe, pipeHandler } from '../../dist/index.js';
+import { rejection, withServerAndClient, deferred } from '../helpers.mjs';
+import { withRawServer, frameBytes, STREAM, STREAM_RST } from './wire-bytes.mjs';
 
 function silentMux(onPipe = () => {}) {
   const mux = new ServeMux();
@@ -28,9 +28,7 @@ test('sending after end() or after an end message fails with ERR_WRITE_AFTER_CLO
 });
 
 test('the first message must route to the pipe\'s cmd (it opens the stream): ERR_INVALID_CMD, nothing sent', async () => {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
+  await withRawServer(async (conn, raw) => {
     const { sender } = pipe(conn, 12);
     const err = await rejection(sender.send(13, 'x'));
     assert.is(err.code, 'ERR_INVALID_CMD');
@@ -39,16 +37,11 @@ test('the first message must route to the pipe\'s cmd (it opens the stream): ERR
     const expected = frameBytes(3, STREAM, 12, '"ok"');
     const peer = await raw.peer(0);
     assert.equal((await peer.waitBytes(expected.length)).toString('hex'), expected.toString('hex'));
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 });
 
 test('a message JSON cannot encode fails with ERR_MARSHAL and sends nothing; bytes it cannot decode fail receive() with ERR_MARSHAL', async () => {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
+  await withRawServer(async (conn, raw) => {
     const { sender, receiver } = pipe(conn, 12);
     const err = await rejection(sender.send(12, { n: 1n }));
     assert.is(err.code, 'ERR_MARSHAL');
@@ -61,10 +54,7 @@ test('a message JSON cannot encode fails with ERR_MARSHAL and sends nothing; byt
     assert.is((await rejection(receiver.receive())).code, 'ERR_MARSHAL');
     assert.equal(await receiver.receive(), { cmd: 2, message: 'fine' }, 'the pipe goes on after a message it could not decode');
     assert.is(await receiver.receive(), null);
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 });
 
 test('bad arguments fail with ERR_INVALID_ARG / ERR_INVALID_CMD', async () => {
@@ -122,9 +112,7 @@ test('leaving a for-await over the receiver early resets the pipe (the handler s
 });
 
 test('a connection that closes fails a waiting receiver with ERR_CONN_CLOSED; a send on it rejects', async () => {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
+  await withRawServer(async (conn, raw) => {
     const { sender, receiver } = pipe(conn, 12);
     await sender.send(12, 'x');
     const pending = receiver.receive();
@@ -134,10 +122,7 @@ test('a connection that closes fails a waiting receiver with ERR_CONN_CLOSED; a 
     const err = await rejection(late.sender.send(12, 'y'));
     assert.is(err.code, 'ERR_CONN_CLOSED');
     assert.is((await rejection(late.receiver.receive())).code, 'ERR_CONN_CLOSED');
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 });
 
 test.run();

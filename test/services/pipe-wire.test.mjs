@@ -4,23 +4,11 @@
 // `end` carries StreamEnd.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, pipe } from '../../dist/index.js';
-import { rawServer } from '../helpers.mjs';
-import { frameBytes, STREAM, STREAM_END, STREAM_RST } from './wire-bytes.mjs';
-
-async function withRawPeer(fn) {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
-    await fn(conn, raw);
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
-}
+import { pipe } from '../../dist/index.js';
+import { withRawServer, frameBytes, STREAM, STREAM_END, STREAM_RST } from './wire-bytes.mjs';
 
 test('messages are frames of one stream with their own cmd; end() is a reset with reason 0', async () => {
-  await withRawPeer(async (conn, raw) => {
+  await withRawServer(async (conn, raw) => {
     const { sender } = pipe(conn, 12);
     await sender.send(12, { a: 1 });
     await sender.send(0x0d000c, 'x');
@@ -36,7 +24,7 @@ test('messages are frames of one stream with their own cmd; end() is a reset wit
 });
 
 test('a first message with end is one Stream|StreamEnd frame (Go: StreamRequest with StreamEndFlag); end() then sends nothing', async () => {
-  await withRawPeer(async (conn, raw) => {
+  await withRawServer(async (conn, raw) => {
     const { sender } = pipe(conn, 12);
     await sender.send(12, [1, 2], { end: true });
     await sender.end();
@@ -50,7 +38,7 @@ test('a first message with end is one Stream|StreamEnd frame (Go: StreamRequest 
 });
 
 test('a later message with end carries StreamEnd, and the receiver still gets the answer', async () => {
-  await withRawPeer(async (conn, raw) => {
+  await withRawServer(async (conn, raw) => {
     const { sender, receiver } = pipe(conn, 12);
     await sender.send(12, 'a');
     await sender.send(12, 'b', { end: true });

@@ -6,9 +6,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServeMux, connect, defineService, registerServices, serviceClient, encodeRpcRequest } from '../../dist/index.js';
-import { RawPeer, rawServer, rejection, startServer, withServerAndClient } from '../helpers.mjs';
+import { RawPeer, rejection, startServer, withServerAndClient } from '../helpers.mjs';
 import { calcService } from '../../scripts/interop-handlers.mjs';
-import { frameBytes, NB } from './wire-bytes.mjs';
+import { withRawServer, frameBytes, NB } from './wire-bytes.mjs';
 
 const RPC = 10000;
 const ERR = 10001;
@@ -43,23 +43,16 @@ test('add, echo and fail through the typed proxy; an error answer is ERR_REMOTE 
 });
 
 test('the proxy is not a thenable and ignores symbols (awaiting it calls nothing)', async () => {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
+  await withRawServer(async (conn, raw) => {
     const calc = serviceClient(conn, 'calc');
     assert.is(await calc, calc);
     assert.is(calc[Symbol.iterator], undefined);
     assert.is(calc.add, calc.add, 'one function per method');
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 });
 
 test('client bytes: an NB request on cmd 10000 with the hand-written envelope; a 10001 answer fails, a 10000 answer resolves', async () => {
-  const raw = await rawServer(() => {});
-  const conn = await connect(`127.0.0.1:${raw.port}`);
-  try {
+  await withRawServer(async (conn, raw) => {
     const calc = serviceClient(conn, 'calc');
     const first = calc.add({ a: 1, b: 2 });
     const params = '{"a":1,"b":2}';
@@ -79,10 +72,7 @@ test('client bytes: an NB request on cmd 10000 with the hand-written envelope; a
     await peer.waitFrames(3);
     peer.send(frameBytes(7, 0, RPC, '{oops'));
     assert.is((await rejection(third)).code, 'ERR_MARSHAL');
-  } finally {
-    await conn.close();
-    await raw.close();
-  }
+  });
 });
 
 test('server bytes: the answer on the request\'s cmd, errors on 10001 with the message; bad envelopes and params answered, connection kept', async () => {

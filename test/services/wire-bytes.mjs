@@ -1,6 +1,10 @@
 // Frames written out by hand from the protocol spec (4-byte length, 8-byte
 // request id, flags byte, 3-byte cmd, payload), independent of the library's
-// encoder, so tests compare wire bytes against the spec itself.
+// encoder, so tests compare wire bytes against the spec itself; and a client
+// wired to a raw server, to see those bytes.
+import { connect } from '../../dist/index.js';
+import { rawServer } from '../helpers.mjs';
+
 export function frameBytes(requestId, flags, cmd, payload = '') {
   const body = Buffer.from(payload);
   const head = Buffer.alloc(16);
@@ -18,3 +22,15 @@ export const STREAM = 1;
 export const STREAM_END = 2;
 export const STREAM_RST = 4;
 export const NB = 8;
+
+/** A client connected to a raw TCP server: `fn(conn, raw)` (raw.peer(0) is the client's socket); both closed after. */
+export async function withRawServer(fn) {
+  const raw = await rawServer(() => {});
+  const conn = await connect(`127.0.0.1:${raw.port}`);
+  try {
+    return await fn(conn, raw);
+  } finally {
+    await conn.close();
+    await raw.close();
+  }
+}
