@@ -7,9 +7,9 @@ import { PipeSender } from './sender.js';
 
 /**
  * The answering side (Go's channel ServeHandler): messages go back on the
- * request's ID. Each carries the Stream flag, so the opener's stream stays
- * open until the end (Go's serve side writes flags 0, which ends a qrpc-node
- * or Go client's answer after one message).
+ * request's ID. Each carries the Stream flag, so the opener's answer stays
+ * open until the end (Go's serve side writes flags 0, which a qrpc-node
+ * client reads as a one-message answer).
  */
 export class ServePipeSender<T> extends PipeSender<T> {
   readonly #w: FrameWriter;
