@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { connect, ServeMux, Flags, deflateRawCodec } from '../dist/index.js';
+import { connect, ServeMux, Flags, deflateRawCodec, pipe, serviceClient } from '../dist/index.js';
 
 
 const SCENARIO_TIMEOUT_MS = 15_000;
@@ -220,6 +220,30 @@ const scenarios = {
     const frame = await conn.request(0, Flags.NB, payload).response.frame();
     const want = Buffer.concat([Buffer.from('hello world '), payload]);
     expect(frame.payload.equals(want), `1 MiB echo: got ${frame.payload.length} bytes, expected ${want.length} (or different content)`);
+  },
+
+  // Typed services at cmds 10000 / 10001 (Go's codegen envelope). fail() is last: Go's service handler closes the connection after an error answer.
+  async svc({ conn }) {
+    const calc = serviceClient(conn, 'calc');
+    expectEqual(await calc.add({ a: 2, b: 3 }), { sum: 5 }, 'calc:add');
+    expectEqual(await calc.echo({ x: [1, 'a', null] }), { x: [1, 'a', null] }, 'calc:echo');
+    const err = await calc.fail().then(
+      (v) => ({ code: 'resolved', message: JSON.stringify(v) }),
+      (e) => e,
+    );
+    expectEqual([err.code, err.message], ['ERR_REMOTE', 'boom'], 'calc:fail');
+  },
+
+  // The echo pipe at cmd 12 (Go's channel package): every message back with its cmd, then the end.
+  async pipe({ conn }) {
+    const { sender, receiver } = pipe(conn, 12);
+    const sent = [[12, { n: 1 }], [0x01000c, 'two'], [7, [3]]];
+    await sender.send(...sent[0]);
+    await sender.send(...sent[1]);
+    await sender.send(...sent[2], { end: true });
+    const got = [];
+    for await (const m of receiver) got.push([m.cmd, m.message]);
+    expectEqual(got, sent, 'messages echoed with their cmds, then the end');
   },
 };
 

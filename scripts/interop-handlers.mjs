@@ -17,9 +17,28 @@
 //   cmd 9  return without writing → reset frame
 //   cmd 10 reply the number of client pushes received on this connection
 //   cmd 11 reply the request payload with the Codec flag (reply cmd 11)
-import { ServeMux, Flags, deflateRawCodec } from '../dist/index.js';
+//   cmd 12 an echo pipe (Go's channel package): every message received is
+//          sent back with its cmd, then the end (a reset of reason 0)
+//   cmds 10000 / 10001 typed services (Go's codegen rpc / error cmds):
+//          calc:add({a, b}) → {sum}, calc:echo(x) → x, calc:fail() → error "boom"
+//          (also as Calc:Add / Calc:Echo / Calc:Fail, the names a Go codegen client sends)
+import { ServeMux, Flags, deflateRawCodec, defineService, registerServices, pipeHandler } from '../dist/index.js';
 
 const REPLY = 1;
+export const PIPE_CMD = 12;
+
+/** The typed service of the interop table. */
+export const calcService = defineService('calc', {
+  add: ({ a, b }) => ({ sum: a + b }),
+  echo: (x) => x,
+  fail: () => {
+    throw new Error('boom');
+  },
+});
+
+/** The same under the names Go's generator sends (CamelCased sub-service ns, exported method names): a Go codegen client calls Calc:Add. */
+const goNamedCalcService = defineService('Calc', { Add: calcService.methods.add, Echo: calcService.methods.echo, Fail: calcService.methods.fail });
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -98,6 +117,13 @@ export function interopBinding({ onEvent = () => {} } = {}) {
   mux.handle(10, (w, req) => w.reply(req.requestId, REPLY, String(pushes.get(req.connection) ?? 0)));
 
   mux.handle(11, (w, req) => w.reply(req.requestId, 11, req.payload, Flags.Codec));
+
+  mux.handle(PIPE_CMD, pipeHandler(async ({ sender, receiver }) => {
+    for await (const { cmd, message } of receiver) await sender.send(cmd, message);
+    await sender.end();
+  }));
+
+  registerServices(mux, [calcService, goNamedCalcService]);
 
   return {
     handler: mux,

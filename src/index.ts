@@ -14,3 +14,7 @@ export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
 export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';
 export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';
+// Services (issue 11): channel-style pipes and typed services over Go's codegen envelope.
+export { jsonMarshaller, type Marshaller } from './services/marshal.js';
+export { pipe, pipeHandler, PipeSender, PipeReceiver, type Pipe, type PipeMessage, type PipeOptions, type OpenPipeOptions, type SendOptions, type StreamInitiator } from './services/pipe/index.js';
+export * from './services/typed/index.js';

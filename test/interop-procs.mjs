@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every scenario of scripts/interop-client.mjs, in order. */
-export const ALL = ['hello', 'hello-nb', 'opaque-cmd', 'push', 'client-push', 'bidi', 'stream', 'cancel', 'panic', 'noreply', 'order', 'codec', 'badframe', 'hugeframe', 'big'];
+export const ALL = ['hello', 'hello-nb', 'opaque-cmd', 'push', 'client-push', 'bidi', 'stream', 'cancel', 'panic', 'noreply', 'order', 'codec', 'badframe', 'hugeframe', 'big', 'svc', 'pipe'];
 
 /** Starts the interop server on port 0 with `args`; resolves with { child, port, line } once it printed its "ready HOST:PORT ..." line. */
 export function startInteropServer(args = []) {

@@ -2,7 +2,7 @@ import { QrpcError } from '../protocol/errors.js';
 import type { Frame, PayloadInput } from '../protocol/frame.js';
 import { stderrLogger, type Logger } from '../core/logger.js';
 import { toHandlerSource } from '../core/mux.js';
-import { Session, type StreamOptions } from '../core/session.js';
+import { Session, type StreamOptions, type OpenedStream } from '../core/session.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../core/session-options.js';
 import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
@@ -225,7 +225,7 @@ export class Connection {
   }
 
   /** Opens a streamed request; `signal` / `timeoutMs` cover the whole exchange. */
-  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): { requestId: bigint; writer: StreamWriter; response: Call } {
+  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): OpenedStream {
     return this.current().streamRequest(cmd, flags, payload, options);
   }
 

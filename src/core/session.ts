@@ -35,6 +35,14 @@ function checkRequestId(requestId: unknown): bigint {
 /** Options of a streamed request: as call()'s, covering the whole exchange. */
 export type StreamOptions = WaitOptions;
 
+/** What streamRequest() returns; `sent` settles once the opening frame is queued (rejects, never unhandled, when it cannot be sent). */
+export interface OpenedStream {
+  requestId: bigint;
+  writer: StreamWriter;
+  response: Call;
+  sent: Promise<void>;
+}
+
 /**
  * The protocol engine of one connection, used by both ends (internal: the
  * server's ConnectionInfo and the client's Connection wrap it). Its layers:
@@ -127,8 +135,10 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
   }
 
   /** Sends a request's first frame (a stream's: its half stays open); failures fail the caller's wait. */
-  private sendOpening(call: Call, flags: number, cmd: number, buf: Buffer): void {
-    this.settleOpening(call, this.sendFrame(call.requestId, flags, cmd, buf, false, call));
+  private sendOpening(call: Call, flags: number, cmd: number, buf: Buffer): Promise<void> {
+    const sent = this.sendFrame(call.requestId, flags, cmd, buf, false, call);
+    this.settleOpening(call, sent);
+    return sent;
   }
 
   /** Non-blocking request, resolved with the answer's first frame. An already aborted signal sends nothing. */
@@ -151,7 +161,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
    * sends the rest. `signal` / `timeoutMs` cover the whole exchange (both
    * directions): giving up resets the stream. An already aborted signal sends nothing.
    */
-  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options: StreamOptions = NO_WAIT_OPTIONS): { requestId: bigint; writer: StreamWriter; response: Call } {
+  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options: StreamOptions = NO_WAIT_OPTIONS): OpenedStream {
     assertCmd(cmd);
     checkFlags(flags);
     const signal = options.signal;
@@ -162,9 +172,10 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     const call = this.newCall();
     this.track(call);
     const base = flags & (Flags.NB | Flags.Codec);
-    this.sendOpening(call, base | Flags.Stream, cmd, buf);
+    // StreamEnd in `flags` makes a one-frame stream (Go's StreamRequest with StreamEndFlag): our half ends with it.
+    const sent = this.sendOpening(call, base | Flags.Stream | (flags & Flags.StreamEnd), cmd, buf);
     if (signal !== undefined || options.timeoutMs) call.watch(signal, options.timeoutMs);
-    return { requestId: call.requestId, writer: new StreamWriter(this as never, call, cmd, base), response: call };
+    return { requestId: call.requestId, writer: new StreamWriter(this as never, call, cmd, base), response: call, sent };
   }
 
   /**

@@ -33,7 +33,11 @@ export type ErrorCode =
   | 'ERR_NO_MEMORY'
   | 'ERR_SOCKET'
   /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
-  | 'ERR_TLS';
+  | 'ERR_TLS'
+  /** A typed service answered with its error cmd; the message is the remote's (e.g. "no such service"). */
+  | 'ERR_REMOTE'
+  /** A pipe or service message could not be marshalled, or received bytes could not be unmarshalled. */
+  | 'ERR_MARSHAL';
 
 export class QrpcError extends Error {
   readonly code: ErrorCode;

@@ -2,7 +2,7 @@ import { QrpcError } from '../protocol/errors.js';
 import type { Frame, PayloadInput } from '../protocol/frame.js';
 import type { Flags } from '../protocol/flags.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
-import { Session, type SessionOptions, type StreamOptions } from '../core/session.js';
+import { Session, type SessionOptions, type StreamOptions, type OpenedStream } from '../core/session.js';
 import type { StreamWriter } from '../core/writer.js';
 import type { PeerCertificate } from 'node:tls';
 import type { TlsPeerInfo, TransportConnection } from '../transport/types.js';
@@ -134,7 +134,7 @@ export class ConnectionInfo {
     return this[kSession].request(cmd, flags, payload);
   }
 
-  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): { requestId: bigint; writer: StreamWriter; response: Call } {
+  streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): OpenedStream {
     return this[kSession].streamRequest(cmd, flags, payload, options);
   }
 

@@ -1,5 +1,5 @@
 // The interop tools against each other over the WebSocket overlay (--ws on
-// both: ws://127.0.0.1:PORT/qrpc): the 15 scenarios as over TCP; the server
+// both: ws://127.0.0.1:PORT/qrpc): every scenario as over TCP; the server
 // reports the transport serving its binding ("transport: ws").
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
