@@ -14,3 +14,7 @@ export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
 export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';
 export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';
+// Cluster (issue 10, broker part): server.cluster, the broker seam, the Redis broker.
+export { Cluster, type IdLocation } from './cluster/cluster.js';
+export type { Broker, BrokerPush, LocalNode, IdClaim, PushToIdsReport, FanOutReport, RemotePushReport } from './cluster/broker.js';
+export { redisBroker, type RedisBrokerOptions } from './cluster/redis/index.js';

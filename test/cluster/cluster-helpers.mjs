@@ -1,0 +1,42 @@
+// Servers that form a cluster over one real redis-server, and a login handler: cmd 1 binds the payload as the id.
+import { Server, ServeMux, redisBroker } from '../../dist/index.js';
+
+export function loginMux(onLogin = () => {}) {
+  const mux = new ServeMux();
+  mux.handle(1, async (w, req) => {
+    await req.connection.setId(req.payload.toString());
+    onLogin(req.connection);
+    await w.reply(req.requestId, 1, 'in');
+  });
+  // cmd 2 joins the room named by the payload
+  mux.handle(2, async (w, req) => {
+    req.connection.server.cluster.join(req.connection, req.payload.toString());
+    await w.reply(req.requestId, 2, 'joined');
+  });
+  return mux;
+}
+
+/** A node: a server with one binding on 127.0.0.1:0 and a Redis broker; returns { server, port, addr }. */
+export async function startNode(redisUrl, { binding = {}, broker = {}, handler = loginMux() } = {}) {
+  const server = new Server([{ addr: '127.0.0.1:0', handler, ...binding }], { broker: redisBroker({ url: redisUrl, ...broker }) });
+  await server.listen();
+  const { port } = server.address(0);
+  return { server, port, addr: `127.0.0.1:${port}` };
+}
+
+/** Collects a client's pushes; `next(n)` resolves once n have arrived. */
+export function pushCollector() {
+  const frames = [];
+  const waiters = [];
+  return {
+    frames,
+    onPush: (frame) => {
+      frames.push({ flags: frame.flags, cmd: frame.cmd, payload: Buffer.from(frame.payload) });
+      for (const w of waiters.splice(0)) w();
+    },
+    async next(n) {
+      while (frames.length < n) await new Promise((resolve) => waiters.push(resolve));
+      return frames.slice(0, n);
+    },
+  };
+}
