@@ -5,9 +5,19 @@ import { createBrokerClient, type BrokerClient } from './client.js';
 import { AckTable, type AckOutcome } from './acks.js';
 import { decodeMessage, encodeMessage, pushOf, type Ack, type BrokerMessage } from './messages.js';
 import { checkRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './options.js';
-import { REFRESH, RELEASE } from './scripts.js';
+import { PUSH_TO_IDS, REFRESH, RELEASE } from './scripts.js';
+import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 
 type RedisClient = BrokerClient;
+
+/** PUSH_TO_IDS's answer: offline key indexes, then node, receivers, key indexes, claim values per node. */
+type PushToIdsReply = [number[], ...Array<string | number | number[] | string[]>];
+
+/** Whether a failed command may have been executed anyway (it was written, then the connection dropped). */
+function sentMaybe(err: unknown): boolean {
+  const cause = err instanceof QrpcError ? err.cause : err;
+  return !(cause instanceof ClientOfflineError || cause instanceof ClientClosedError || cause instanceof ErrorReply || (err instanceof QrpcError && cause === undefined));
+}
 
 function parseClaim(raw: unknown): IdClaim | null {
   if (typeof raw !== 'string') return null;
@@ -176,46 +186,50 @@ export class RedisBroker implements Broker {
   }
 
   async pushToIds(bindingIndex: number, ids: readonly string[], push: BrokerPush): Promise<PushToIdsReport> {
-    const raws = await this.command<Array<string | null>>(['MGET', ...ids.map((id) => this.idKey(bindingIndex, id))]);
-    const report: PushToIdsReport = { delivered: [], offline: [], unconfirmed: [] };
-    const byNode = new Map<string, Array<{ id: string; raw: string }>>();
-    ids.forEach((id, i) => {
-      const claim = parseClaim(raws[i]);
-      // Claimed by this node but not held here (closing, or a claim in flight): not deliverable.
-      if (claim === null || claim.node === this.nodeId) report.offline.push(id);
-      else {
-        let list = byNode.get(claim.node);
-        if (list === undefined) byNode.set(claim.node, (list = []));
-        list.push({ id, raw: raws[i] as string });
-      }
-    });
-    const parts = await Promise.all([...byNode].map(([node, held]) => this.pushToNode(bindingIndex, node, held, push)));
-    for (const part of parts) {
-      report.delivered.push(...part.delivered);
-      report.offline.push(...part.offline);
-      report.unconfirmed.push(...part.unconfirmed);
-    }
-    return report;
-  }
-
-  /** One message to one node for all its ids; its ack says which took it. */
-  private async pushToNode(bindingIndex: number, node: string, held: Array<{ id: string; raw: string }>, push: BrokerPush): Promise<PushToIdsReport> {
-    const ids = held.map((h) => h.id);
-    const from = this.nodeId;
-    let outcome;
+    const keyPrefix = this.idKey(bindingIndex, '');
+    const wait = this.acks.open();
+    const header = JSON.stringify({ t: 'ids', from: this.nodeId, seq: wait.seq, b: bindingIndex, cmd: push.cmd, flags: push.flags });
+    let reply: PushToIdsReply;
     try {
-      outcome = await this.ask(this.nodeChannel(node), (seq) => ({ t: 'ids', from, seq, b: bindingIndex, ids, cmd: push.cmd, flags: push.flags }), push.payload, false);
-    } catch {
-      // PUBLISH failed (Redis went away mid-push): it may have reached Redis or not.
-      return { delivered: [], offline: [], unconfirmed: ids };
+      const args = [String(ids.length), ...ids.map((id) => keyPrefix + id), this.nodeChannel(''), header, push.payload, this.nodeId, String(Buffer.byteLength(keyPrefix))];
+      reply = await this.command<PushToIdsReply>(['EVAL', PUSH_TO_IDS, ...args]);
+    } catch (err) {
+      wait.cancel();
+      // Never sent (Redis away, client offline): a failure. Lost in flight: it may have gone out.
+      if (!sentMaybe(err)) throw err;
+      return { delivered: [], offline: [], unconfirmed: [...ids] };
     }
-    if (outcome.receivers === 0) {
-      for (const h of held) this.dropStale(this.idKey(bindingIndex, h.id), h.raw);
-      return { delivered: [], offline: ids, unconfirmed: [] };
+    const report: PushToIdsReport = { delivered: [], offline: reply[0].map((i) => ids[i] as string), unconfirmed: [] };
+    const sentTo: string[] = [];
+    let receivers = 0;
+    for (let k = 1; k < reply.length; k += 4) {
+      const node = reply[k] as string;
+      const count = Number(reply[k + 1]);
+      const nodeIds = (reply[k + 2] as number[]).map((i) => ids[i] as string);
+      const raws = reply[k + 3] as string[];
+      if (count === 0) {
+        // The holder's node is gone (killed before its entries expired): not delivered, and its entries go.
+        this.logger.debug({ node, ids: nodeIds.length }, 'qrpc: pushed ids held by a node that is gone');
+        report.offline.push(...nodeIds);
+        nodeIds.forEach((id, j) => this.dropStale(keyPrefix + id, raws[j] as string));
+      } else {
+        receivers += count;
+        sentTo.push(...nodeIds);
+      }
     }
-    const ack = outcome.acks[0];
-    if (ack === undefined) return { delivered: [], offline: [], unconfirmed: ids };
-    return { delivered: ack.delivered ?? [], offline: ack.offline ?? [], unconfirmed: [] };
+    if (sentTo.length === 0) {
+      wait.cancel();
+      return report;
+    }
+    const answered = new Set<string>();
+    for (const ack of (await wait.expect(receivers)).acks) {
+      for (const id of ack.delivered ?? []) answered.add(id);
+      for (const id of ack.offline ?? []) answered.add(id);
+      report.delivered.push(...(ack.delivered ?? []));
+      report.offline.push(...(ack.offline ?? []));
+    }
+    for (const id of sentTo) if (!answered.has(id)) report.unconfirmed.push(id);
+    return report;
   }
 
   async pushAll(bindingIndex: number, push: BrokerPush): Promise<FanOutReport> {
