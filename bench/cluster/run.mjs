@@ -95,8 +95,9 @@ async function runContender(contender, redis) {
     if (contender === 'qrpc') {
       log(contender, 'local push by id');
       out.local = await latency('localPushId', b, lat, ids[0], 2_000_000);
-      const { samples } = await a.call('redisPing', { redisUrl: redis.url, count: SAMPLES });
-      out.redisRtt = median(samples);
+      const rtts = [];
+      for (let s = 0; s < SAMPLES; s++) rtts.push((await a.call('redisPing', { redisUrl: redis.url })).ns);
+      out.redisRtt = median(rtts);
     }
     log(contender, `opening ${N} clients in ${PROCS * 2} processes`);
     const perProc = Math.ceil(N / (PROCS * 2));
