@@ -4,6 +4,11 @@ interface Claim {
   readonly token: string;
   /** Settles when the broker has registered (or failed to register) the claim: a release waits for it. */
   registered: Promise<unknown>;
+  /**
+   * While the claim is on its way to the broker, the heartbeat leaves it alone: it would see the
+   * previous holder's claim and take ours for the one that lost.
+   */
+  inFlight: boolean;
 }
 
 /** The broker claims of this node's connections: which token each setId got, so a kick hits exactly that login. */
@@ -12,7 +17,7 @@ export class ClaimBook {
   private counter = 0;
 
   open(conn: ConnectionInfo): Claim {
-    const claim: Claim = { token: (++this.counter).toString(36), registered: Promise.resolve() };
+    const claim: Claim = { token: (++this.counter).toString(36), registered: Promise.resolve(), inFlight: true };
     this.claims.set(conn, claim);
     return claim;
   }
@@ -31,7 +36,7 @@ export class ClaimBook {
 
   *held(): Iterable<{ bindingIndex: number; id: string; token: string }> {
     for (const [conn, claim] of this.claims) {
-      if (conn.id !== null) yield { bindingIndex: conn.bindingIndex, id: conn.id, token: claim.token };
+      if (conn.id !== null && !claim.inFlight) yield { bindingIndex: conn.bindingIndex, id: conn.id, token: claim.token };
     }
   }
 }

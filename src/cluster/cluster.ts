@@ -75,9 +75,10 @@ export class Cluster {
   async pushAll(bindingIndex: number, cmd: number, payload?: PayloadInput, flags: number = 0): Promise<FanOutReport> {
     const binding = this.#server[kBindingAt](bindingIndex);
     const push = binding.preparePush(cmd, payload, flags);
+    const remote = this.#broker?.pushAll(bindingIndex, push) ?? null;
+    if (remote !== null) await afterBrokerWrite();
     const local = binding.broadcast(binding.connections, push);
-    if (this.#broker === null) return { nodes: 1, connections: local, unconfirmedNodes: 0 };
-    return addLocal(local, await this.#broker.pushAll(bindingIndex, push));
+    return remote === null ? { nodes: 1, connections: local, unconfirmedNodes: 0 } : addLocal(local, await remote);
   }
 
   /** Pushes to every member of `room` on every node (encoded once per node). */
@@ -85,10 +86,11 @@ export class Cluster {
     checkRoom(room);
     const binding = this.#server[kBindingAt](bindingIndex);
     const push = binding.preparePush(cmd, payload, flags);
+    const remote = this.#broker?.pushToRoom(bindingIndex, room, push) ?? null;
+    if (remote !== null) await afterBrokerWrite();
     const members = this.#rooms.members(bindingIndex, room);
     const local = members.size === 0 ? 0 : binding.broadcast(members, push);
-    if (this.#broker === null) return { nodes: 1, connections: local, unconfirmedNodes: 0 };
-    return addLocal(local, await this.#broker.pushToRoom(bindingIndex, room, push));
+    return remote === null ? { nodes: 1, connections: local, unconfirmedNodes: 0 } : addLocal(local, await remote);
   }
 
   /** Whether `id` is logged in, and on which node. */
@@ -148,7 +150,8 @@ export class Cluster {
     if (this.#broker === null) return;
     const claim = this.#claims.open(conn);
     const registered = this.#broker.claim(conn.bindingIndex, id, claim.token);
-    claim.registered = registered.catch(() => {});
+    // Registered or failed, it is the heartbeat's from now on (a failed one is registered on reconnect).
+    claim.registered = registered.catch(() => {}).finally(() => (claim.inFlight = false));
     await registered;
   }
 
@@ -165,6 +168,15 @@ export class Cluster {
       .finally(() => this.#releases.delete(release));
     this.#releases.add(release);
   }
+}
+
+/**
+ * One turn of the event loop: the other nodes' message leaves first (node-redis writes in a
+ * setImmediate queued before this one), so they write their share while this node writes its own
+ * instead of after it.
+ */
+function afterBrokerWrite(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function addLocal(local: number, remote: FanOutReport): FanOutReport {
