@@ -1,5 +1,6 @@
 // Servers that form a cluster over one real redis-server, and a login handler: cmd 1 binds the payload as the id.
 import { Server, ServeMux, redisBroker } from '../../dist/index.js';
+import { RawPeer } from '../helpers.mjs';
 
 export function loginMux(onLogin = () => {}) {
   const mux = new ServeMux();
@@ -39,4 +40,18 @@ export function pushCollector() {
       return frames.slice(0, n);
     },
   };
+}
+
+/** A raw peer that sent one request (cmd 1: log in as payload; cmd 2: join room payload) and got its answer. */
+export async function rawPeerAfter(port, cmd, payload) {
+  const peer = await RawPeer.connect(port);
+  peer.sendFrame(1, 0, cmd, payload);
+  await peer.waitFrames(1);
+  return peer;
+}
+
+/** Shuts nodes down, then stops Redis (the end of every cluster test). */
+export async function stopCluster(redis, ...nodes) {
+  for (const node of nodes) await node.server.shutdown({ timeoutMs: 200 });
+  await redis.stop();
 }

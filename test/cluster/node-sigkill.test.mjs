@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
-import { RawPeer } from '../helpers.mjs';
 import { startRedis } from './redis-process.mjs';
-import { startNode } from './cluster-helpers.mjs';
+import { rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
+
 
 const TTL = 1500;
 
@@ -17,13 +17,6 @@ async function spawnNode(url) {
   const child = spawn(process.execPath, [new URL('./fixtures/node.mjs', import.meta.url).pathname, url, String(TTL)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
   return { child, ...JSON.parse(line) };
-}
-
-async function login(port, id) {
-  const peer = await RawPeer.connect(port);
-  peer.sendFrame(1, 0, 1, id);
-  await peer.waitFrames(1);
-  return peer;
 }
 
 test('pushes to the ids of a SIGKILLed node are reported not delivered; its entries are cleaned or expire', async () => {
@@ -34,7 +27,7 @@ test('pushes to the ids of a SIGKILLed node are reported not delivered; its entr
   const doomed = await spawnNode(redis.url);
   const peers = [];
   try {
-    peers.push(await login(doomed.port, 'pushed'), await login(doomed.port, 'untouched'));
+    peers.push(await rawPeerAfter(doomed.port, 1, 'pushed'), await rawPeerAfter(doomed.port, 1, 'untouched'));
     assert.equal(await a.server.cluster.lookup(0, 'pushed'), { online: true, node: doomed.nodeId, local: false });
     assert.equal(await a.server.cluster.pushToIds(0, ['pushed'], 5, 'alive'), { delivered: ['pushed'], offline: [], unconfirmed: [] });
 
@@ -60,8 +53,7 @@ test('pushes to the ids of a SIGKILLed node are reported not delivered; its entr
     for (const p of peers) p.destroy();
     if (doomed.child.exitCode === null && doomed.child.signalCode === null) doomed.child.kill('SIGKILL');
     await inspector.destroy();
-    await a.server.shutdown({ timeoutMs: 200 });
-    await redis.stop();
+    await stopCluster(redis, a);
   }
 });
 

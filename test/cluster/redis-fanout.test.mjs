@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { connect, Flags } from '../../dist/index.js';
 import { until } from '../helpers.mjs';
 import { startRedis } from './redis-process.mjs';
-import { startNode, pushCollector } from './cluster-helpers.mjs';
+import { startNode, pushCollector, stopCluster } from './cluster-helpers.mjs';
 
 async function clients(addr, n, room) {
   return Promise.all(
@@ -45,9 +45,7 @@ test('pushAll on node A reaches every connection of both nodes; a room push only
     for (const c of [...onA, ...onB]) assert.is(c.pushes.frames.length, 2, 'no red push for blue members');
   } finally {
     for (const c of [...onA, ...onB, ...outsiders]) await c.conn.close();
-    await a.server.shutdown({ timeoutMs: 200 });
-    await b.server.shutdown({ timeoutMs: 200 });
-    await redis.stop();
+    await stopCluster(redis, a, b);
   }
 });
 

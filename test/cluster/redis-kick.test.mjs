@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { connect, encodeFrame, Flags, ResetReason } from '../../dist/index.js';
 import { RawPeer } from '../helpers.mjs';
 import { startRedis } from './redis-process.mjs';
-import { startNode } from './cluster-helpers.mjs';
+import { startNode, stopCluster } from './cluster-helpers.mjs';
 
 test("setId on node B kicks the holder on node A: onKick's last frame, the notice, the close; B holds the id", async () => {
   const redis = await startRedis();
@@ -30,9 +30,7 @@ test("setId on node B kicks the holder on node A: onKick's last frame, the notic
     await second.close();
   } finally {
     first.destroy();
-    await a.server.shutdown({ timeoutMs: 200 });
-    await b.server.shutdown({ timeoutMs: 200 });
-    await redis.stop();
+    await stopCluster(redis, a, b);
   }
 });
 
@@ -59,9 +57,7 @@ test('two logins racing on two nodes: exactly one stays logged in, every round',
       await winner.close();
     }
   } finally {
-    await a.server.shutdown({ timeoutMs: 200 });
-    await b.server.shutdown({ timeoutMs: 200 });
-    await redis.stop();
+    await stopCluster(redis, a, b);
   }
 });
 

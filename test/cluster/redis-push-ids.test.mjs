@@ -4,16 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient } from 'redis';
 import { encodeFrame, Flags } from '../../dist/index.js';
-import { RawPeer, rejection } from '../helpers.mjs';
+import { rejection } from '../helpers.mjs';
 import { startRedis } from './redis-process.mjs';
-import { startNode } from './cluster-helpers.mjs';
+import { rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
 
-async function login(port, id) {
-  const peer = await RawPeer.connect(port);
-  peer.sendFrame(1, 0, 1, id);
-  await peer.waitFrames(1);
-  return peer;
-}
 
 test('a push by id issued on node A reaches the client held by node B; the registry holds it with a TTL', async () => {
   const redis = await startRedis();
@@ -21,8 +15,8 @@ test('a push by id issued on node A reaches the client held by node B; the regis
   const b = await startNode(redis.url, { broker: { idTtlMs: 4000 } });
   const inspector = createClient({ url: redis.url });
   await inspector.connect();
-  const onB = await login(b.port, 'user-b');
-  const onA = await login(a.port, 'user-a');
+  const onB = await rawPeerAfter(b.port, 1, 'user-b');
+  const onA = await rawPeerAfter(a.port, 1, 'user-a');
   try {
     const payload = Buffer.from([0, 1, 2, 0xff, 0xfe, 10]);
     const report = await a.server.cluster.pushToIds(0, ['user-b', 'user-a', 'nobody'], 300, payload, Flags.NB);
@@ -51,9 +45,7 @@ test('a push by id issued on node A reaches the client held by node B; the regis
     onA.destroy();
     onB.destroy();
     await inspector.destroy();
-    await a.server.shutdown({ timeoutMs: 200 });
-    await b.server.shutdown({ timeoutMs: 200 });
-    await redis.stop();
+    await stopCluster(redis, a, b);
   }
 });
 

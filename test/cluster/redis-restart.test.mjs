@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { connect } from '../../dist/index.js';
 import { until } from '../helpers.mjs';
 import { startRedis } from './redis-process.mjs';
-import { startNode, pushCollector } from './cluster-helpers.mjs';
+import { startNode, pushCollector, stopCluster } from './cluster-helpers.mjs';
 
 test('pushes across a Redis restart either arrive or fail visibly; ids are re-registered after it', async () => {
   const redis = await startRedis();
@@ -54,9 +54,7 @@ test('pushes across a Redis restart either arrive or fail visibly; ids are re-re
   } finally {
     running = false;
     await client.close();
-    await a.server.shutdown({ timeoutMs: 200 });
-    await b.server.shutdown({ timeoutMs: 200 });
-    await redis.stop();
+    await stopCluster(redis, a, b);
   }
 });
 

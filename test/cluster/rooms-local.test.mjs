@@ -3,19 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, encodeFrame, Flags } from '../../dist/index.js';
-import { startServer, RawPeer, rejection, until } from '../helpers.mjs';
-import { loginMux } from './cluster-helpers.mjs';
+import { startServer, rejection, until } from '../helpers.mjs';
+import { loginMux, rawPeerAfter } from './cluster-helpers.mjs';
 
-async function joined(port, room) {
-  const peer = await RawPeer.connect(port);
-  peer.sendFrame(1, 0, 2, room);
-  await peer.waitFrames(1);
-  return peer;
-}
 
 test('a room push reaches every member and nobody else, byte for byte; leave and close drop members', async () => {
   const { server, port } = await startServer(loginMux());
-  const [m1, m2, other] = await Promise.all([joined(port, 'lobby'), joined(port, 'lobby'), joined(port, 'elsewhere')]);
+  const [m1, m2, other] = await Promise.all([rawPeerAfter(port, 2, 'lobby'), rawPeerAfter(port, 2, 'lobby'), rawPeerAfter(port, 2, 'elsewhere')]);
   try {
     assert.is(server.cluster.hasBroker, false);
     assert.is(await server.cluster.roomSize(0, 'lobby'), 2);
