@@ -41,7 +41,8 @@ serveOps({
   },
   async stop() {
     io.close();
-    for (const c of clients) await c.destroy();
+    // close(), not destroy(): the adapter may still have commands in flight.
+    await Promise.allSettled(clients.map((c) => c.close()));
     return {};
   },
 });
