@@ -28,11 +28,14 @@ export async function startNode(redisUrl, { binding = {}, broker = {}, handler =
 /** Collects a client's pushes; `next(n)` resolves once n have arrived. */
 export function pushCollector() {
   const frames = [];
+  const pushIds = []; // the frames' request ids: one encoding per node means one push id per node
   const waiters = [];
   return {
     frames,
+    pushIds,
     onPush: (frame) => {
       frames.push({ flags: frame.flags, cmd: frame.cmd, payload: Buffer.from(frame.payload) });
+      pushIds.push(frame.requestId);
       for (const w of waiters.splice(0)) w();
     },
     async next(n) {

@@ -29,6 +29,10 @@ test('pushAll on node A reaches every connection of both nodes; a room push only
   try {
     assert.equal(await a.server.cluster.pushAll(0, 11, 'everyone'), { nodes: 2, connections: 9, unconfirmedNodes: 0 });
     for (const c of [...onA, ...onB, ...outsiders]) assert.equal(await c.pushes.next(1), [{ flags: Flags.Push, cmd: 11, payload: Buffer.from('everyone') }]);
+    // Encoded once per node: every connection of a node got the very same frame (same push id).
+    const idsOn = (list) => new Set(list.map((c) => c.pushes.pushIds[0]));
+    assert.is(idsOn(onA).size, 1, 'one encoding on node A');
+    assert.is(idsOn([...onB, ...outsiders]).size, 1, 'one encoding on node B');
 
     assert.is(await a.server.cluster.roomSize(0, 'blue'), 7);
     assert.is(await b.server.cluster.roomSize(0, 'red'), 2);
