@@ -111,6 +111,9 @@ export class RedisBroker implements Broker {
 
   async stop(): Promise<void> {
     if (!this.running) return;
+    // Claims still held (a stop without the connections closing first): released, best effort.
+    const node = this.node as LocalNode;
+    await Promise.allSettled([...node.heldIds()].map(({ bindingIndex, id, token }) => this.release(bindingIndex, id, token)));
     this.running = false;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.acks.abandonAll();
