@@ -18,3 +18,7 @@ export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js'
 export { jsonMarshaller, type Marshaller } from './services/marshal.js';
 export { pipe, pipeHandler, PipeSender, PipeReceiver, type Pipe, type PipeMessage, type PipeOptions, type OpenPipeOptions, type SendOptions, type StreamInitiator } from './services/pipe/index.js';
 export * from './services/typed/index.js';
+// Cluster (issue 10, broker part): server.cluster, the broker seam, the Redis broker.
+export { Cluster, type IdLocation } from './cluster/cluster.js';
+export type { Broker, BrokerPush, LocalNode, IdClaim, PushToIdsReport, FanOutReport, RemotePushReport } from './cluster/broker.js';
+export { redisBroker, type RedisBrokerOptions } from './cluster/redis/index.js';

@@ -3,6 +3,11 @@ import { toHandlerSource } from '../core/mux.js';
 import { RateLimitedRunner } from '../core/rate.js';
 import type { Logger } from '../core/logger.js';
 import type { ListenOptions, Transport, TransportName, TransportConnection, TransportListener } from '../transport/types.js';
+import { Flags } from '../protocol/flags.js';
+import { assertCmd } from '../protocol/cmd.js';
+import { DEFAULT_MAX_FRAME_SIZE, MIN_LENGTH, describeValue, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
+import type { BrokerPush } from '../cluster/broker.js';
+import { kConnectionClosed, kIdBound } from './internal.js';
 import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
 import { parseAddress } from '../util/address.js';
 import type { SessionOptions } from '../core/session.js';
@@ -152,6 +157,7 @@ export class Binding {
     this.connections.delete(info);
     const id = info.id;
     if (id !== null && this.ids.get(id) === info) this.ids.delete(id);
+    this.server.cluster[kConnectionClosed](info);
     if (this.options.onClose) {
       try {
         this.options.onClose(info, error);
@@ -161,11 +167,17 @@ export class Binding {
     }
   }
 
-  /** Binds `id` to `info`, kicking the connection that held it. */
+  /** Binds `id` to `info`, kicking the connection that held it (here, then on other nodes through the cluster). */
   async bindId(info: ConnectionInfo, id: string): Promise<void> {
     const previous = this.ids.get(id);
     this.ids.set(id, info);
-    if (previous === undefined || previous === info) return;
+    if (previous !== undefined && previous !== info) await this.kick(previous, id);
+    await this.server.cluster[kIdBound](info, id);
+  }
+
+  /** Kicks the holder of `id`: untracked, given to onKick for a last frame, told it was kicked, then closed. */
+  async kick(previous: ConnectionInfo, id: string): Promise<void> {
+    if (this.ids.get(id) === previous) this.ids.delete(id);
     this.stats.kicked++;
     this.connections.delete(previous);
     if (this.options.onKick) {
@@ -176,6 +188,51 @@ export class Binding {
       }
     }
     this.closeRated(previous, new QrpcError('ERR_KICKED', `kicked: another connection bound id "${id}"`), ResetReason.Kicked);
+  }
+
+  /** Checks a push against this binding (cmd, flags, maxFrameSize) before anything is sent anywhere. */
+  preparePush(cmd: number, payload: PayloadInput, flags: number): BrokerPush {
+    assertCmd(cmd);
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xff) throw new QrpcError('ERR_INVALID_ARG', `flags must be an integer 0..255, got ${describeValue(flags)}`);
+    if (this.chosen === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
+    const buf = toPayload(payload);
+    const limit = (this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE) - MIN_LENGTH;
+    if (buf.length > limit) throw new QrpcError('ERR_FRAME_TOO_LARGE', `push payload of ${buf.length} bytes exceeds maxFrameSize: nothing was sent`);
+    return { cmd, flags, payload: buf };
+  }
+
+  /** Encodes one push once and hands the same bytes to the backend's broadcast; returns how many took it. */
+  broadcast(conns: Iterable<ConnectionInfo>, push: BrokerPush): number {
+    const transport = this.chosen;
+    if (transport === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
+    // One encoding for all: the codec is per binding, so a broadcast is sent plain.
+    const frame = encodeFrame(this.server.getPushId(), (push.flags & ~Flags.Codec & 0xff) | Flags.Push, push.cmd, push.payload);
+    const targets: TransportConnection[] = [];
+    for (const conn of conns) {
+      const session = conn[kSession];
+      if (!session.isClosing) targets.push(session.transport);
+    }
+    return transport.broadcast(targets, frame);
+  }
+
+  /** Like broadcast, to the connections bound to `ids`: which ids took the frame, which were not held here (or closing). */
+  deliverToIds(ids: Iterable<string>, push: BrokerPush): { delivered: string[]; absent: string[] } {
+    const delivered: string[] = [];
+    const absent: string[] = [];
+    const targets: ConnectionInfo[] = [];
+    for (const id of ids) {
+      const conn = this.ids.get(id);
+      if (conn === undefined || conn[kSession].isClosing) absent.push(id);
+      else targets.push(conn);
+    }
+    if (targets.length === 0) return { delivered, absent };
+    const taken = this.broadcast(targets, push);
+    for (const conn of targets) {
+      // The backend skips connections that closed under it: only those that are still open took the bytes.
+      if (taken === targets.length || !conn[kSession].transport.closed) delivered.push(conn.id as string);
+      else absent.push(conn.id as string);
+    }
+    return { delivered, absent };
   }
 
   /** Closes subject to the binding's close rate; with a notice reason the peer is told why first. */

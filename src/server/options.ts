@@ -7,6 +7,7 @@ import type { HostPort } from '../util/address.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { TlsServerOptions } from '../transport/types.js';
 import type { WsServerOverlay } from '../overlays/ws/options.js';
+import type { Broker } from '../cluster/broker.js';
 
 /** One listening address with its handler and limits (Go's ServerBinding). Durations in ms; 0 disables a limit. */
 export interface BindingOptions {
@@ -62,4 +63,9 @@ export interface BindingOptions {
 
 export interface ServerOptions {
   logger?: Logger;
+  /**
+   * Makes pushToIds, pushAll, room pushes, setId's kick and id lookups (server.cluster)
+   * reach every node, e.g. redisBroker({ url }). Without one they cover this process.
+   */
+  broker?: Broker;
 }

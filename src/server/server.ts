@@ -1,20 +1,12 @@
 import { QrpcError, ResetReason } from '../protocol/errors.js';
-import { Flags } from '../protocol/flags.js';
-import { assertCmd } from '../protocol/cmd.js';
-import { DEFAULT_MAX_FRAME_SIZE, MAX_REQUEST_ID, MIN_LENGTH, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
+import { MAX_REQUEST_ID, type PayloadInput } from '../protocol/frame.js';
 import { stderrLogger, type Logger } from '../core/logger.js';
-import type { TransportConnection, TransportName } from '../transport/types.js';
+import type { TransportName } from '../transport/types.js';
 import { Binding } from './binding.js';
 import { kSession, type ConnectionInfo } from './connection-info.js';
-import { describeValue } from '../protocol/frame.js';
-
-/** Ids are a list (array, Set, any iterable) of strings: a lone string would be walked letter by letter. */
-function idList(ids: unknown): Iterable<string> {
-  if (typeof ids === 'string' || ids === null || typeof ids !== 'object' || typeof (ids as Iterable<string>)[Symbol.iterator] !== 'function') {
-    throw new QrpcError('ERR_INVALID_ARG', `ids must be an array (or other iterable) of id strings, got ${describeValue(ids)}`);
-  }
-  return ids as Iterable<string>;
-}
+import { idList } from './id-list.js';
+import { kBindingAt, kStart, kStop } from './internal.js';
+import { Cluster } from '../cluster/cluster.js';
 import type { BindingOptions, ServerOptions } from './options.js';
 
 /**
@@ -24,6 +16,8 @@ import type { BindingOptions, ServerOptions } from './options.js';
 export class Server {
   private readonly bindings: Binding[];
   private readonly logger: Logger;
+  /** Cluster-wide pushes, lookups and rooms (through the `broker` option; this process alone without one). */
+  readonly cluster: Cluster;
   private pushId = 0n;
   private shutdownCallbacks: Array<() => void> = [];
   // Lifecycle idle → listening → shutting down → closed: `listening` is set
@@ -36,6 +30,7 @@ export class Server {
     if (!Array.isArray(bindings) || bindings.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'a server needs at least one binding');
     this.logger = options.logger ?? stderrLogger;
     this.bindings = bindings.map((b, i) => new Binding(this, i, b, this.logger));
+    this.cluster = new Cluster(this, options.broker ?? null, this.logger);
   }
 
   /**
@@ -52,6 +47,13 @@ export class Server {
   }
 
   private async listenAll(): Promise<this> {
+    try {
+      await this.cluster[kStart]();
+    } catch (err) {
+      // The broker could not be reached (ERR_BROKER): nothing listens yet, so listen() may be retried.
+      this.listening = null;
+      throw err;
+    }
     // allSettled, not all: a binding still coming up when another fails must be closed too.
     const results = await Promise.allSettled(this.bindings.map((b) => b.listen()));
     // Binding.listen rejects with QrpcErrors only.
@@ -98,6 +100,11 @@ export class Server {
     return { ...b.stats, connections: b.connections.size, openStreams };
   }
 
+  /** @internal for the cluster layer */
+  [kBindingAt](index: number): Binding {
+    return this.binding(index);
+  }
+
   private binding(index: number): Binding {
     const b = this.bindings[index];
     if (b === undefined) throw new QrpcError('ERR_INVALID_ARG', `no binding ${index}`);
@@ -131,7 +138,7 @@ export class Server {
   /** Encodes one push once and writes the same bytes to every connection of a binding; returns the count. */
   pushAll(bindingIndex: number, cmd: number, payload?: PayloadInput, flags: number = 0): number {
     const b = this.binding(bindingIndex);
-    return this.broadcast(b, b.connections, cmd, payload, flags);
+    return b.broadcast(b.connections, b.preparePush(cmd, payload, flags));
   }
 
   /** Like pushAll, to the connections bound to `ids`. */
@@ -142,25 +149,7 @@ export class Server {
       const conn = b.byId(id);
       if (conn !== null) targets.push(conn);
     }
-    return this.broadcast(b, targets, cmd, payload, flags);
-  }
-
-  private broadcast(b: Binding, conns: Iterable<ConnectionInfo>, cmd: number, payload: PayloadInput, flags: number): number {
-    assertCmd(cmd);
-    if (!Number.isInteger(flags) || flags < 0 || flags > 0xff) throw new QrpcError('ERR_INVALID_ARG', `flags must be an integer 0..255, got ${describeValue(flags)}`);
-    const transport = b.transport;
-    if (transport === null) throw new QrpcError('ERR_INVALID_ARG', 'the server is not listening');
-    const buf = toPayload(payload);
-    const limit = (b.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE) - MIN_LENGTH;
-    if (buf.length > limit) throw new QrpcError('ERR_FRAME_TOO_LARGE', `push payload of ${buf.length} bytes exceeds maxFrameSize: nothing was sent`);
-    // One encoding for all: the codec is per binding, so a broadcast is sent plain.
-    const frame = encodeFrame(this.getPushId(), (flags & ~Flags.Codec & 0xff) | Flags.Push, cmd, buf);
-    const targets: TransportConnection[] = [];
-    for (const conn of conns) {
-      const session = conn[kSession];
-      if (!session.isClosing) targets.push(session.transport);
-    }
-    return transport.broadcast(targets, frame);
+    return b.broadcast(targets, b.preparePush(cmd, payload, flags));
   }
 
   /** Throttle: stop accepting and reading on a binding (all bindings when omitted) until clearThrottle. */
@@ -225,5 +214,6 @@ export class Server {
     }, Math.max(1000, timeoutMs));
     await Promise.all(conns.map((c) => c.closed));
     clearTimeout(hard);
+    await this.cluster[kStop]();
   }
 }
