@@ -14,3 +14,5 @@ export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
 export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';
 export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';
+// cluster/restart (issue 10, workers part): graceful restart by handing listening sockets to a new process.
+export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/graceful-restart.js';

@@ -33,7 +33,11 @@ export type ErrorCode =
   | 'ERR_NO_MEMORY'
   | 'ERR_SOCKET'
   /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
-  | 'ERR_TLS';
+  | 'ERR_TLS'
+  /** A graceful restart could not hand over (the successor failed to start, exited, or was not ready in time); this process keeps serving. */
+  | 'ERR_RESTART'
+  /** A worker process failed to start or exited before it was ready. */
+  | 'ERR_WORKER';
 
 export class QrpcError extends Error {
   readonly code: ErrorCode;

@@ -89,6 +89,7 @@ export class Binding {
       port,
       backlog: o.backlog ?? 511,
       reusePort: o.reusePort ?? false,
+      fd: o.fd ?? null,
       ...socketOptionsFrom(o),
       tls: o.tls ?? null,
       onHandshakeError: (error, peer) => this.handshakeFailed(error, peer),
@@ -198,6 +199,11 @@ export class Binding {
   async stopAccepting(): Promise<void> {
     this.draining = true;
     await this.closeListener();
+  }
+
+  /** The listening socket's fd (null when not listening, or the transport cannot tell). */
+  listenerFd(): number | null {
+    return this.listener?.fd() ?? null;
   }
 
   /** Closes the listener, if any; connections already accepted are untouched. */

@@ -17,6 +17,9 @@ function idList(ids: unknown): Iterable<string> {
 }
 import type { BindingOptions, ServerOptions } from './options.js';
 
+/** Internal (src/cluster/restart): the listening fds of every binding, in binding order. */
+export const kListenerFds = Symbol('qrpc.listenerFds');
+
 /**
  * A qrpc server with one or more bindings (address + handler + limits each).
  * Binding indexes are the positions in the constructor's array.
@@ -96,6 +99,10 @@ export class Server {
     let openStreams = 0;
     for (const info of b.connections) openStreams += info[kSession].openStreams;
     return { ...b.stats, connections: b.connections.size, openStreams };
+  }
+
+  [kListenerFds](): Array<number | null> {
+    return this.bindings.map((b) => b.listenerFd());
   }
 
   private binding(index: number): Binding {
