@@ -7,6 +7,11 @@ export function netListenArgs(options: ListenOptions): net.ListenOptions {
   return { ...where, backlog: options.backlog, exclusive: !options.reusePort };
 }
 
+/** What a listen error names: the inherited fd, or host:port. */
+export function listenTarget(options: ListenOptions): string {
+  return options.fd != null ? `fd ${options.fd}` : `${options.host}:${options.port}`;
+}
+
 /**
  * node:net has no public accessor for a listening socket's fd; libuv's handle
  * carries it on Unix. A graceful restart needs the fd itself: handing a

@@ -3,7 +3,7 @@ import { QrpcError } from '../../protocol/errors.js';
 import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, type TransportConnection, type TransportListener } from '../types.js';
 import { FallbackConnection } from './connection.js';
 import { ThrottleGate, heldLimit } from '../throttle-gate.js';
-import { listeningFd, netListenArgs } from '../listen-target.js';
+import { listenTarget, listeningFd, netListenArgs } from '../listen-target.js';
 
 /** The pure-TypeScript backend on node:net. */
 export const fallbackTransport: Transport = {
@@ -19,7 +19,7 @@ export const fallbackTransport: Transport = {
         (socket) => socket.destroy(),
       );
       const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => gate.offer(socket));
-      server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
+      server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
       server.listen(netListenArgs(options), () => {
         const addr = server.address() as net.AddressInfo;
         resolve({

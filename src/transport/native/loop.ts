@@ -7,6 +7,7 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { HEADER_SIZE, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
 import { TRANSPORT_COPY_LIMIT, type ConnectOptions, type ListenOptions, type SocketOptions, type TransportConnection, type TransportListener } from '../types.js';
+import { listenTarget } from '../listen-target.js';
 import {
   EV_ACCEPT,
   EV_CLOSE,
@@ -411,7 +412,7 @@ export class NativeLoop {
       r = this.addon.listen(ip, options.port, family, options.backlog, options.reusePort, nativeOpts(options));
     }
     if (typeof r === 'number') {
-      const what = inherited !== null ? `fd ${inherited}` : `${options.host}:${options.port}`;
+      const what = listenTarget(options);
       const cause = systemError(-r, 'listen', what);
       throw new QrpcError('ERR_SOCKET', `listen ${what}: ${cause.message}`, { cause });
     }

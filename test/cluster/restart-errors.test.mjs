@@ -1,0 +1,76 @@
+// Bad inputs of the restart path: a binding `fd` that is not a listening TCP
+// socket, a malformed handover variable, GracefulRestart used out of order.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import net from 'node:net';
+import { GracefulRestart, Server, ServeMux } from '../../dist/index.js';
+import { rejection } from '../helpers.mjs';
+
+const mux = new ServeMux();
+mux.handleCall(1, () => 'x');
+
+test('a binding fd that is a file: listen() rejects with ERR_SOCKET naming the fd', async () => {
+  const fd = fs.openSync(new URL(import.meta.url), 'r');
+  try {
+    const server = new Server([{ addr: ':0', handler: mux, fd }]);
+    const err = await rejection(server.listen());
+    assert.is(err.code, 'ERR_SOCKET');
+    assert.match(err.message, `listen fd ${fd}: `);
+    await server.shutdown();
+    // Not taken over: the fd is still ours to close.
+    assert.ok(fs.fstatSync(fd).isFile());
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
+test('a binding fd that is a connected (not listening) socket: ERR_SOCKET', async () => {
+  const plain = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
+  await new Promise((r) => plain.once('listening', r));
+  const socket = net.connect(plain.address().port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  try {
+    const server = new Server([{ addr: ':0', handler: mux, fd: socket._handle.fd }]);
+    const err = await rejection(server.listen());
+    assert.is(err.code, 'ERR_SOCKET');
+    await server.shutdown();
+  } finally {
+    socket.destroy();
+    plain.close();
+  }
+});
+
+test('a malformed handover variable: ERR_INVALID_ARG', () => {
+  const saved = process.env.QRPC_INHERITED_LISTENERS;
+  try {
+    for (const bad of ['{', '[{"addr":"\\":0\\"","fd":-1}]', '{"fd":4}']) {
+      process.env.QRPC_INHERITED_LISTENERS = bad;
+      try {
+        new GracefulRestart({ signal: null });
+        assert.unreachable(`accepted ${bad}`);
+      } catch (err) {
+        assert.is(err.code, 'ERR_INVALID_ARG', bad);
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.QRPC_INHERITED_LISTENERS;
+    else process.env.QRPC_INHERITED_LISTENERS = saved;
+  }
+});
+
+test('out of order: ready() before bindings(), upgrade() before ready()', async () => {
+  const restart = new GracefulRestart({ signal: null });
+  assert.is(restart.inheritedListeners, false);
+  const server = new Server([{ addr: '127.0.0.1:0', handler: mux }]);
+  assert.is((await rejection(restart.ready(server))).code, 'ERR_INVALID_ARG');
+  assert.is((await rejection(restart.upgrade())).code, 'ERR_INVALID_ARG');
+});
+
+test('without an inherited socket, bindings() leaves the bindings as they are', () => {
+  const restart = new GracefulRestart({ signal: null });
+  const list = [{ addr: ':0', handler: mux }];
+  assert.equal(restart.bindings(list), list);
+});
+
+test.run();
