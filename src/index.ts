@@ -16,3 +16,5 @@ export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } f
 export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';
 // cluster/restart (issue 10, workers part): graceful restart by handing listening sockets to a new process.
 export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/graceful-restart.js';
+export { serveWorkers, WorkerPool, type WorkersOptions, type WorkerExit } from './cluster/workers/pool.js';
+export { WorkerContext } from './cluster/workers/context.js';
