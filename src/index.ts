@@ -18,3 +18,4 @@ export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js'
 export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/graceful-restart.js';
 export { serveWorkers, WorkerPool, type WorkersOptions, type WorkerExit } from './cluster/workers/pool.js';
 export { WorkerContext } from './cluster/workers/context.js';
+export { MachineBroker } from './cluster/workers/machine-broker.js';

@@ -28,16 +28,18 @@ export type ErrorCode =
   | 'ERR_SHUTDOWN'
   | 'ERR_NOT_CONNECTED'
   | 'ERR_CONNECT'
+  /** A graceful restart could not hand over (the successor failed to start, exited, or was not ready in time); this process keeps serving. */
+  | 'ERR_RESTART'
+  /** A worker process failed to start or exited before it was ready. */
+  | 'ERR_WORKER'
   | 'ERR_BACKEND'
   | 'ERR_HANDLER'
   | 'ERR_NO_MEMORY'
   | 'ERR_SOCKET'
+  /** The cluster broker (e.g. Redis) cannot be reached or failed the operation: nothing is reported as sent. */
+  | 'ERR_BROKER'
   /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
-  | 'ERR_TLS'
-  /** A graceful restart could not hand over (the successor failed to start, exited, or was not ready in time); this process keeps serving. */
-  | 'ERR_RESTART'
-  /** A worker process failed to start or exited before it was ready. */
-  | 'ERR_WORKER';
+  | 'ERR_TLS';
 
 export class QrpcError extends Error {
   readonly code: ErrorCode;

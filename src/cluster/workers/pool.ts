@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { QrpcError } from '../../protocol/errors.js';
 import { stderrLogger, type Logger } from '../../core/logger.js';
+import { BrokerHub } from './broker-hub.js';
 import { WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isWorkerMessage, type BoundBinding, type PrimaryMessage } from './messages.js';
 
 export interface WorkersOptions {
@@ -16,6 +17,8 @@ export interface WorkersOptions {
   readyTimeoutMs?: number;
   /** Extra environment for the workers (on top of this process's). */
   env?: Record<string, string>;
+  /** The machine broker: how long a worker may take to confirm a push or kick (default 5000); later it is reported unconfirmed. */
+  confirmTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -36,7 +39,7 @@ export class WorkerPool extends EventEmitter {
 
   /** @internal made by serveWorkers */
   constructor(
-    private readonly options: Required<Omit<WorkersOptions, 'module' | 'env'>> & { module: string; env: Record<string, string> },
+    private readonly options: Required<Omit<WorkersOptions, 'module' | 'env' | 'confirmTimeoutMs'>> & { module: string; env: Record<string, string>; hub: BrokerHub },
     private readonly sharedPorts: Array<number | null>,
     first: Worker,
     bound: BoundBinding[],
@@ -120,11 +123,13 @@ const workerMain = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
 function startWorker(
   id: number,
-  options: { module: string; env: Record<string, string>; readyTimeoutMs: number },
+  options: { module: string; env: Record<string, string>; readyTimeoutMs: number; hub: BrokerHub },
   ports: Array<number | null>,
 ): Promise<{ worker: Worker; bound: BoundBinding[] }> {
   cluster.setupPrimary({ exec: workerMain, args: [], serialization: 'advanced' });
   const worker = cluster.fork({ ...options.env, [WORKER_ID_ENV]: String(id), [WORKER_MODULE_ENV]: options.module, [WORKER_PORTS_ENV]: JSON.stringify(ports) });
+  // Before the worker listens: its server starts the broker during listen().
+  options.hub.attach(worker);
   return new Promise((resolve, reject) => {
     // Rejects once the worker is gone: no process outlives a failed start.
     const fail = (why: string) => {
@@ -175,6 +180,7 @@ export async function serveWorkers(options: WorkersOptions): Promise<WorkerPool>
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     env: options.env ?? {},
     logger: options.logger ?? stderrLogger,
+    hub: new BrokerHub(options.confirmTimeoutMs ?? 5_000),
   };
   const { worker, bound } = await startWorker(0, resolved, []);
   const shared = bound.map((b) => (b.transport === 'native' ? b.port : null));
