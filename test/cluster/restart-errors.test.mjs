@@ -3,9 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import net from 'node:net';
 import { GracefulRestart, Server, ServeMux } from '../../dist/index.js';
-import { rejection } from '../helpers.mjs';
+import { connectedSocket, rejection } from '../helpers.mjs';
 
 const mux = new ServeMux();
 mux.handleCall(1, () => 'x');
@@ -26,18 +25,14 @@ test('a binding fd that is a file: listen() rejects with ERR_SOCKET naming the f
 });
 
 test('a binding fd that is a connected (not listening) socket: ERR_SOCKET', async () => {
-  const plain = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
-  await new Promise((r) => plain.once('listening', r));
-  const socket = net.connect(plain.address().port, '127.0.0.1');
-  await new Promise((r) => socket.once('connect', r));
+  const { socket, close } = await connectedSocket();
   try {
     const server = new Server([{ addr: ':0', handler: mux, fd: socket._handle.fd }]);
     const err = await rejection(server.listen());
     assert.is(err.code, 'ERR_SOCKET');
     await server.shutdown();
   } finally {
-    socket.destroy();
-    plain.close();
+    close();
   }
 });
 

@@ -5,19 +5,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { within } from '../faults/lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Rejects after `ms` with `what` in the message. */
-export function within(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 /**
  * Starts generation 1 of test/cluster/fixtures/restart-server.mjs. `next(pred)`

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import net from 'node:net';
+import { connectedSocket } from '../helpers.mjs';
 import os from 'node:os';
 import { nativeOrSkip, listen } from './_native.mjs';
 
@@ -27,13 +27,9 @@ if (native) {
   });
 
   test('a connected socket: -EINVAL (not listening)', async () => {
-    const plain = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
-    await new Promise((r) => plain.once('listening', r));
-    const socket = net.connect(plain.address().port, '127.0.0.1');
-    await new Promise((r) => socket.once('connect', r));
+    const { socket, close } = await connectedSocket();
     assert.is(addon.listenFd(socket._handle.fd, nativeOpts), -errno.EINVAL);
-    socket.destroy();
-    plain.close();
+    close();
   });
 
   test('the fd of one of our own listeners: -EEXIST', async () => {
