@@ -62,6 +62,16 @@ test('out of order: ready() before bindings(), upgrade() before ready()', async 
   assert.is((await rejection(restart.upgrade())).code, 'ERR_INVALID_ARG');
 });
 
+test('an inherited socket goes to the binding with the same addr; the variable is consumed', () => {
+  process.env.QRPC_INHERITED_LISTENERS = JSON.stringify([{ addr: JSON.stringify('127.0.0.1:0'), fd: 99 }]);
+  const restart = new GracefulRestart({ signal: null });
+  assert.is(restart.inheritedListeners, true);
+  assert.is(process.env.QRPC_INHERITED_LISTENERS, undefined, 'a process started from here does not see it');
+  const [admin, main] = restart.bindings([{ addr: ':0', handler: mux }, { addr: '127.0.0.1:0', handler: mux }]);
+  assert.is(admin.fd, undefined);
+  assert.is(main.fd, 99);
+});
+
 test('without an inherited socket, bindings() leaves the bindings as they are', () => {
   const restart = new GracefulRestart({ signal: null });
   const list = [{ addr: ':0', handler: mux }];

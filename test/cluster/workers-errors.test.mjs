@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import cluster from 'node:cluster';
-import { serveWorkers } from '../../dist/index.js';
+import { MachineBroker, serveWorkers } from '../../dist/index.js';
 import { rejection } from '../helpers.mjs';
 
 const module = new URL('./fixtures/worker-server.mjs', import.meta.url);
@@ -34,6 +34,17 @@ test('a module that does not exist: ERR_WORKER', async () => {
   const err = await rejection(serveWorkers({ workers: 1, module: new URL('./fixtures/none.mjs', import.meta.url) }));
   assert.is(err.code, 'ERR_WORKER');
   assert.match(err.message, /Cannot find module|ERR_MODULE_NOT_FOUND/);
+});
+
+test('the machine broker outside a worker: ERR_BROKER, and stop() after it is a no-op', async () => {
+  const broker = new MachineBroker();
+  const node = { nodeId: 'n', heldIds: () => [], deliverToIds: () => [], deliverToAll: () => 0, deliverToRoom: () => 0, kick: async () => false, roomSize: () => 0 };
+  const err = await rejection(broker.start(node));
+  assert.is(err.code, 'ERR_BROKER');
+  assert.match(err.message, 'serveWorkers() worker only');
+  assert.is((await rejection(broker.lookup(0, 'x'))).code, 'ERR_BROKER');
+  await broker.stop();
+  await broker.stop();
 });
 
 test.run();

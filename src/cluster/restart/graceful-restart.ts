@@ -2,7 +2,7 @@ import { QrpcError } from '../../protocol/errors.js';
 import { stderrLogger, type Logger } from '../../core/logger.js';
 import { kListenerFds, type Server } from '../../server/server.js';
 import type { BindingOptions } from '../../server/options.js';
-import { addressKey, readInherited, type InheritedListener, type ReadyMessage } from './handover.js';
+import { HANDOVER_ENV, addressKey, readInherited, type InheritedListener, type ReadyMessage } from './handover.js';
 import { startSuccessor } from './successor.js';
 
 export interface GracefulRestartOptions {
@@ -52,6 +52,8 @@ export class GracefulRestart {
       logger: options.logger ?? stderrLogger,
     };
     this.inherited = readInherited(process.env);
+    // Ours alone: a process this one starts otherwise would take these fd numbers for listeners it never got.
+    delete process.env[HANDOVER_ENV];
     this.handedOver = new Promise((resolve) => (this.resolveHandedOver = resolve));
   }
 

@@ -66,6 +66,7 @@ export class MachineBroker implements Broker {
       await this.ask({ op: 'start', nodeId: node.nodeId, held: [...node.heldIds()] });
     } catch (err) {
       this.detach();
+      this.node = null;
       throw err;
     }
   }
