@@ -89,7 +89,8 @@ export class Binding {
       port,
       backlog: o.backlog ?? 511,
       reusePort: o.reusePort ?? false,
-      fd: o.fd ?? null,
+      // Only when set: the listener's options object is shared by its connections, keep its usual shape.
+      ...(o.fd !== undefined ? { fd: o.fd } : {}),
       ...socketOptionsFrom(o),
       tls: o.tls ?? null,
       onHandshakeError: (error, peer) => this.handshakeFailed(error, peer),
