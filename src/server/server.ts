@@ -93,16 +93,17 @@ export class Server {
     return this.binding(bindingIndex).transportName;
   }
 
+  /** @internal for a graceful restart */
+  [kListenerFds](): Array<number | null> {
+    return this.bindings.map((b) => b.listenerFd());
+  }
+
   /** Counters of a binding. */
   stats(bindingIndex: number = 0): Readonly<Binding['stats']> & { connections: number; openStreams: number } {
     const b = this.binding(bindingIndex);
     let openStreams = 0;
     for (const info of b.connections) openStreams += info[kSession].openStreams;
     return { ...b.stats, connections: b.connections.size, openStreams };
-  }
-
-  [kListenerFds](): Array<number | null> {
-    return this.bindings.map((b) => b.listenerFd());
   }
 
   private binding(index: number): Binding {
