@@ -7,12 +7,16 @@
 // /proc). Cells alternate (1, 2, 1, 2, ...) so drifting machine load hits both.
 //
 //   node bench/workers.mjs [--conns 2000] [--seconds 5] [--runs 3] [--workers 1,2] [--backend native|fallback]
+//                          [--mode processes|threads]
+// --mode threads (native only): worker threads of this process instead of
+// serveWorkers' processes, to compare the two; CPU is then this process's.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
 import { median } from './lib/common.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -23,6 +27,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     workers: { type: 'string', default: '1,2' },
     backend: { type: 'string', default: 'native' },
+    mode: { type: 'string', default: 'processes' },
   },
 });
 process.env.QRPC_BACKEND = args.backend;
@@ -45,8 +50,27 @@ function cpuUs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_S) * 1e6;
 }
 
+/** n native servers in worker threads of this process, one port (SO_REUSEPORT): the shape of a WorkerPool. */
+async function threadPool(n) {
+  const start = (port) => {
+    const t = new Worker(new URL('./workers/thread.mjs', import.meta.url), { workerData: { port } });
+    return new Promise((resolve, reject) => {
+      t.once('message', (m) => resolve({ t, port: m.port }));
+      t.once('error', reject);
+    });
+  };
+  const first = await start(0);
+  const rest = await Promise.all(Array.from({ length: n - 1 }, () => start(first.port)));
+  const threads = [first, ...rest].map((x) => x.t);
+  return {
+    ports: [first.port],
+    pids: [process.pid],
+    stop: () => Promise.all(threads.map((t) => new Promise((r) => { t.once('exit', r); t.postMessage('stop'); }))),
+  };
+}
+
 async function gateway(client, workers, conns, ms) {
-  const pool = await serveWorkers({ workers, module: new URL('./workers/worker.mjs', import.meta.url) });
+  const pool = args.mode === 'threads' ? await threadPool(workers) : await serveWorkers({ workers, module: new URL('./workers/worker.mjs', import.meta.url) });
   const c = spawn(client, [String(pool.ports[0]), 'gateway', String(conns), '1', '0', '0', String(ms), '120'], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const lines = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
@@ -83,7 +107,7 @@ for (let run = 0; run < Number(args.runs); run++) {
     process.stderr.write(`run ${run + 1}, ${n} worker(s): ${Math.round(r.reqPerS)} req/s, ${r.cpuUsPerReq.toFixed(2)} µs CPU/req\n`);
   }
 }
-console.log(`gateway, ${conns} conns x 1 in flight, ${ms / 1000} s, C client, backend ${args.backend}, median of ${args.runs}:`);
+console.log(`gateway, ${conns} conns x 1 in flight, ${ms / 1000} s, C client, backend ${args.backend}, worker ${args.mode}, median of ${args.runs}:`);
 for (const [n, rs] of cells) {
   const req = rs.map((r) => r.reqPerS);
   console.log(`  ${n} worker(s): ${Math.round(median(req)).toLocaleString('en-US')} req/s (min ${Math.round(Math.min(...req))}, max ${Math.round(Math.max(...req))}), server CPU ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(2)} µs/req`);
