@@ -5,6 +5,7 @@
 // read by the caller right after the call.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -144,6 +145,36 @@ static Napi::Value Init(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// A listening socket becomes a Listener of this thread's epoll set: [id, bound port, bound address].
+static Napi::Value AddListener(Napi::Env env, State* s, int fd, const SockOpts& opts) {
+  sockaddr_storage bound;
+  socklen_t blen = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
+  uint32_t bport = 0;
+  Napi::Value addr = FormatAddr(env, bound, &bport);
+  Listener* l = new Listener();
+  l->fd = fd;
+  l->bound = bound;
+  if (bound.ss_family == AF_INET6) {
+    const sockaddr_in6* a6 = reinterpret_cast<const sockaddr_in6*>(&bound);
+    l->wildcard = IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+  } else {
+    l->wildcard = reinterpret_cast<const sockaddr_in*>(&bound)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  l->opts = opts;
+  l->timer.kind = kTimerListener;
+  s->listeners.push_back(l);
+  l->id = uint32_t(s->listeners.size());
+  s->open_listeners++;
+  s->UpdateListener(l);
+  s->UpdateRef();
+  Napi::Array out = Napi::Array::New(env, 3);
+  out.Set(0u, Napi::Number::New(env, l->id));
+  out.Set(1u, Napi::Number::New(env, bport));
+  out.Set(2u, addr);
+  return out;
+}
+
 // listen(ip, port, family, backlog, reusePort, opts) -> [id, port] | -errno
 static Napi::Value Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -172,38 +203,52 @@ static Napi::Value Listen(const Napi::CallbackInfo& info) {
     close(fd);
     return Napi::Number::New(env, -e);
   }
-  sockaddr_storage bound;
-  socklen_t blen = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
-  uint32_t bport = 0;
-  Napi::Value addr = FormatAddr(env, bound, &bport);
-  Listener* l = new Listener();
-  l->fd = fd;
-  l->bound = bound;
-  if (bound.ss_family == AF_INET6) {
-    const sockaddr_in6* a6 = reinterpret_cast<const sockaddr_in6*>(&bound);
-    l->wildcard = IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
-  } else {
-    l->wildcard = reinterpret_cast<const sockaddr_in*>(&bound)->sin_addr.s_addr == htonl(INADDR_ANY);
-  }
-  l->opts = ParseOpts(info[5]);
-  l->timer.kind = kTimerListener;
-  s->listeners.push_back(l);
-  l->id = uint32_t(s->listeners.size());
-  s->open_listeners++;
-  s->UpdateListener(l);
-  s->UpdateRef();
-  Napi::Array out = Napi::Array::New(env, 3);
-  out.Set(0u, Napi::Number::New(env, l->id));
-  out.Set(1u, Napi::Number::New(env, bport));
-  out.Set(2u, addr);
-  return out;
+  return AddListener(env, s, fd, ParseOpts(info[5]));
 }
 
+// listenFd(fd, opts) -> [id, port, address] | -errno: serve a listening socket this process inherited
+// (a graceful restart hands the very same socket over, so the connections in its accept queue survive).
+// The fd is checked before it is taken: a number that is not a listening TCP socket is refused (and left
+// open, it is not ours); once accepted the listener owns it and closes it on close.
+static Napi::Value ListenFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State* s = GetState(info);
+  if (!info[0].IsNumber()) return Napi::Number::New(env, -EBADF);
+  double d = info[0].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 2147483647.0 || d != std::floor(d)) return Napi::Number::New(env, -EBADF);
+  int fd = int(d);
+  // Already one of our listeners: two owners would close it twice.
+  for (Listener* l : s->listeners)
+    if (l != nullptr && l->fd == fd) return Napi::Number::New(env, -EEXIST);
+  int type = 0, accepting = 0;
+  socklen_t olen = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0) return Napi::Number::New(env, -errno);
+  if (type != SOCK_STREAM) return Napi::Number::New(env, -EINVAL);
+  olen = sizeof accepting;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &olen) < 0) return Napi::Number::New(env, -errno);
+  if (!accepting) return Napi::Number::New(env, -EINVAL);
+  sockaddr_storage bound;
+  socklen_t blen = sizeof bound;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen) < 0) return Napi::Number::New(env, -errno);
+  if (bound.ss_family != AF_INET && bound.ss_family != AF_INET6) return Napi::Number::New(env, -EAFNOSUPPORT);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return Napi::Number::New(env, -errno);
+  // Not handed on by accident to processes we start; a restart passes it on explicitly (dup2 clears the flag).
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return AddListener(env, s, fd, ParseOpts(info[1]));
+}
+
+// listenerFd(id) -> fd | -1: the listening socket, for a graceful restart to hand on.
 static Listener* GetListener(State* s, const Napi::Value& v) {
   uint32_t id = U32(v);
   if (id == 0 || id > s->listeners.size()) return nullptr;
   return s->listeners[id - 1];
+}
+
+// listenerFd(id) -> fd | -1: the listening socket, for a graceful restart to hand on.
+static Napi::Value ListenerFd(const Napi::CallbackInfo& info) {
+  Listener* l = GetListener(GetState(info), info[0]);
+  return Napi::Number::New(info.Env(), l == nullptr ? -1 : l->fd);
 }
 
 // listenerCtl(id, op): 0 pause, 1 resume, 2 close
@@ -606,6 +651,8 @@ static Napi::Object Module(Napi::Env env, Napi::Object exports) {
   napi_add_async_cleanup_hook(env, Cleanup, s, &s->cleanup);
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+  exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
+  exports.Set("listenerFd", Napi::Function::New(env, ListenerFd, "listenerFd"));
   exports.Set("listenerCtl", Napi::Function::New(env, ListenerCtl, "listenerCtl"));
   exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
   exports.Set("connCtl", Napi::Function::New(env, ConnCtl, "connCtl"));

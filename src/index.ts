@@ -22,3 +22,8 @@ export * from './services/typed/index.js';
 export { Cluster, type IdLocation } from './cluster/cluster.js';
 export type { Broker, BrokerPush, LocalNode, IdClaim, PushToIdsReport, FanOutReport, RemotePushReport } from './cluster/broker.js';
 export { redisBroker, type RedisBrokerOptions } from './cluster/redis/index.js';
+// cluster/restart (issue 10, workers part): graceful restart by handing listening sockets to a new process.
+export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/graceful-restart.js';
+export { serveWorkers, WorkerPool, type WorkersOptions, type WorkerExit } from './cluster/workers/pool.js';
+export { WorkerContext } from './cluster/workers/context.js';
+export { MachineBroker } from './cluster/workers/machine-broker.js';

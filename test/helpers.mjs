@@ -181,3 +181,18 @@ export function deferred() {
   });
   return { promise, resolve, reject };
 }
+
+/** A connected (not listening) TCP socket, and close() for it and its server: for tests that need a socket fd of the wrong kind. */
+export async function connectedSocket() {
+  const server = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const socket = net.connect(server.address().port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  return {
+    socket,
+    close() {
+      socket.destroy();
+      server.close();
+    },
+  };
+}

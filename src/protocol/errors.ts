@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'ERR_SHUTDOWN'
   | 'ERR_NOT_CONNECTED'
   | 'ERR_CONNECT'
+  /** A graceful restart could not hand over (the successor failed to start, exited, or was not ready in time); this process keeps serving. */
+  | 'ERR_RESTART'
+  /** A worker process failed to start or exited before it was ready. */
+  | 'ERR_WORKER'
   | 'ERR_BACKEND'
   | 'ERR_HANDLER'
   | 'ERR_NO_MEMORY'

@@ -96,6 +96,8 @@ export class Binding {
       port,
       backlog: o.backlog ?? 511,
       reusePort: o.reusePort ?? false,
+      // Only when set: the listener's options object is shared by its connections, keep its usual shape.
+      ...(o.fd !== undefined ? { fd: o.fd } : {}),
       ...socketOptionsFrom(o),
       tls: o.tls ?? null,
       onHandshakeError: (error, peer) => this.handshakeFailed(error, peer),
@@ -257,6 +259,11 @@ export class Binding {
   async stopAccepting(): Promise<void> {
     this.draining = true;
     await this.closeListener();
+  }
+
+  /** The listening socket's fd (null when not listening, or the transport cannot tell). */
+  listenerFd(): number | null {
+    return this.listener?.fd() ?? null;
   }
 
   /** Closes the listener, if any; connections already accepted are untouched. */

@@ -48,6 +48,12 @@ export interface BindingOptions {
   backlog?: number;
   reusePort?: boolean;
   /**
+   * Serve this already listening socket (a file descriptor inherited from the
+   * process that started this one) instead of binding `addr`; set by
+   * GracefulRestart's bindings(), rarely by hand.
+   */
+  fd?: number;
+  /**
    * Serve TLS: node:tls server options (key, cert, ca, requestCert, rejectUnauthorized, ...).
    * `handshakeTimeout` defaults to 10000 here. Served by the TLS transport on either backend.
    */

@@ -9,6 +9,9 @@ import { kBindingAt, kStart, kStop } from './internal.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { BindingOptions, ServerOptions } from './options.js';
 
+/** Internal (src/cluster/restart): the listening fds of every binding, in binding order. */
+export const kListenerFds = Symbol('qrpc.listenerFds');
+
 /**
  * A qrpc server with one or more bindings (address + handler + limits each).
  * Binding indexes are the positions in the constructor's array.
@@ -90,6 +93,11 @@ export class Server {
    */
   transportOf(bindingIndex: number = 0): TransportName {
     return this.binding(bindingIndex).transportName;
+  }
+
+  /** @internal for a graceful restart */
+  [kListenerFds](): Array<number | null> {
+    return this.bindings.map((b) => b.listenerFd());
   }
 
   /** Counters of a binding. */

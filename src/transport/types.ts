@@ -60,6 +60,11 @@ export interface ListenOptions extends SocketOptions {
   port: number;
   backlog: number;
   reusePort: boolean;
+  /**
+   * Serve this already listening socket (inherited from the process that
+   * started us, see src/cluster/restart) instead of binding host:port.
+   */
+  fd?: number | null;
   /** Serve TLS on this listener (TLS transport only; the backends ignore it). */
   tls?: TlsServerOptions | null;
   /** A peer failed the TLS handshake (or its certificate was refused); the listener already dropped it. */
@@ -146,6 +151,8 @@ export interface TransportListener {
   resume(): void;
   /** Stops accepting; connections already accepted are untouched. */
   close(): Promise<void>;
+  /** The listening socket's fd, for a graceful restart to hand on (null where the transport cannot tell). */
+  fd(): number | null;
 }
 
 export interface Transport {

@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runServer } from '../../lib/server-runner.mjs';
-import { HELLO, CMD_HELLO, CMD_REPLY, CMD_PUSH } from '../../lib/common.mjs';
-
-const HELLO_BUF = Buffer.from(HELLO);
+import { CMD_PUSH } from '../../lib/common.mjs';
+import { helloMux } from '../../lib/qrpc-hello.mjs';
 const lib = await import('../../../dist/index.js');
 const { Server, ServeMux, backend } = lib;
 if (typeof Server !== 'function') throw new Error('dist/index.js does not export Server yet');
@@ -15,13 +14,7 @@ if (want && got !== want) throw new Error(`wanted backend ${want}, got ${got}`);
 
 await runServer({
   async start({ host, port }) {
-    const mux = new ServeMux();
-    mux.handle(CMD_HELLO, (w, req) => {
-      w.startWrite(req.requestId, CMD_REPLY, 0);
-      w.writeBytes(HELLO_BUF);
-      w.writeBytes(req.payload);
-      return w.endWrite();
-    });
+    const mux = helloMux(ServeMux);
     const dir = process.env.QRPC_BENCH_TLS;
     const tls = dir ? { tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) } } : {};
     const overlay = process.env.QRPC_BENCH_OVERLAY ? { overlay: process.env.QRPC_BENCH_OVERLAY } : {};

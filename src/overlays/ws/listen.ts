@@ -6,6 +6,7 @@ import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../../transport/types.js';
 import type { ResolvedWsServer } from './options.js';
 import { ThrottleGate, heldLimit } from '../../transport/throttle-gate.js';
+import { listenTarget, listeningFd, netListenArgs } from '../../transport/listen-target.js';
 import { WsConnection } from './connection.js';
 
 /** Headroom over maxFrameSize for a message: the 4 length bytes and a little slack (one frame per message from Go). */
@@ -65,8 +66,8 @@ export function listenWs(
       if (!allowed) return refuse(socket, 403, 'Forbidden');
       wss.handleUpgrade(req, socket, head, (conn) => gate.offer(conn));
     });
-    server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
-    server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
+    server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
+    server.listen(netListenArgs(options), () => {
       const addr = server.address() as AddressInfo;
       resolve({
         host: addr.address,
@@ -84,6 +85,7 @@ export function listenWs(
             setImmediate(done);
           });
         },
+        fd: () => listeningFd(server),
       });
     });
   });

@@ -3,6 +3,7 @@ import { QrpcError } from '../../protocol/errors.js';
 import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, type TransportConnection, type TransportListener } from '../types.js';
 import { FallbackConnection } from './connection.js';
 import { ThrottleGate, heldLimit } from '../throttle-gate.js';
+import { listenTarget, listeningFd, netListenArgs } from '../listen-target.js';
 
 /** The pure-TypeScript backend on node:net. */
 export const fallbackTransport: Transport = {
@@ -18,8 +19,8 @@ export const fallbackTransport: Transport = {
         (socket) => socket.destroy(),
       );
       const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => gate.offer(socket));
-      server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
-      server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
+      server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
+      server.listen(netListenArgs(options), () => {
         const addr = server.address() as net.AddressInfo;
         resolve({
           host: addr.address,
@@ -36,6 +37,7 @@ export const fallbackTransport: Transport = {
               setImmediate(done);
             });
           },
+          fd: () => listeningFd(server),
         });
       });
     });

@@ -32,6 +32,10 @@ export interface NativeAddon {
   init(onEvents: (count: number, buffers: ArrayBuffer[] | undefined, carried: number) => void): NativeShared;
   /** [listener id, bound port, bound address] or -errno */
   listen(ip: string, port: number, family: number, backlog: number, reusePort: boolean, opts: NativeOpts): [number, number, string] | number;
+  /** Serve an inherited listening socket (taken over on success): as listen(), or -errno (EBADF, ENOTSOCK, EINVAL: not listening, EEXIST: ours already). */
+  listenFd(fd: number, opts: NativeOpts): [number, number, string] | number;
+  /** The listening socket of a listener, or -1. */
+  listenerFd(id: number): number;
   /** op: 0 pause, 1 resume, 2 close */
   listenerCtl(id: number, op: number): void;
   /** connection id (result arrives as an event) or -errno */

@@ -7,6 +7,7 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { HEADER_SIZE, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
 import { TRANSPORT_COPY_LIMIT, type ConnectOptions, type ListenOptions, type SocketOptions, type TransportConnection, type TransportListener } from '../types.js';
+import { listenTarget } from '../listen-target.js';
 import {
   EV_ACCEPT,
   EV_CLOSE,
@@ -403,13 +404,20 @@ export class NativeLoop {
   // ------------------------------------------------------------ listen / connect
 
   async listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
-    const { ip, family } = await resolveHost(options.host, options.port, true);
-    const r = this.addon.listen(ip, options.port, family, options.backlog, options.reusePort, nativeOpts(options));
+    const inherited = options.fd ?? null;
+    let r: [number, number, string] | number;
+    if (inherited !== null) r = this.addon.listenFd(inherited, nativeOpts(options));
+    else {
+      const { ip, family } = await resolveHost(options.host, options.port, true);
+      r = this.addon.listen(ip, options.port, family, options.backlog, options.reusePort, nativeOpts(options));
+    }
     if (typeof r === 'number') {
-      const cause = systemError(-r, 'listen', `${options.host}:${options.port}`);
-      throw new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${cause.message}`, { cause });
+      const what = listenTarget(options);
+      const cause = systemError(-r, 'listen', what);
+      throw new QrpcError('ERR_SOCKET', `listen ${what}: ${cause.message}`, { cause });
     }
     const [id, port, address] = r;
+    const family = address.includes(':') ? 6 : 4;
     const entry: ListenerEntry = { options: { ...options }, onConnection, closed: false };
     this.listeners.set(id, entry);
     const addon = this.addon;
@@ -432,6 +440,7 @@ export class NativeLoop {
         }
         return Promise.resolve();
       },
+      fd: () => (entry.closed ? null : addon.listenerFd(id)),
     };
   }
 

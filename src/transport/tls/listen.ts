@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { ThrottleGate, heldLimit } from '../throttle-gate.js';
+import { listenTarget, listeningFd, netListenArgs } from '../listen-target.js';
 import tls from 'node:tls';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../types.js';
@@ -83,8 +84,8 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
     // Throttled sockets wait in the gate, unread (and not yet handshaking), until resume().
     const gate = new ThrottleGate<net.Socket>(heldLimit(options.backlog), accept, (raw) => !raw.destroyed, (raw) => raw.destroy());
     const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (raw) => gate.offer(raw));
-    server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${options.host}:${options.port}: ${err.message}`, { cause: err })));
-    server.listen({ host: options.host, port: options.port, backlog: options.backlog, exclusive: !options.reusePort }, () => {
+    server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
+    server.listen(netListenArgs(options), () => {
       const addr = server.address() as net.AddressInfo;
       resolve({
         host: addr.address,
@@ -106,6 +107,7 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
             setImmediate(done);
           });
         },
+        fd: () => listeningFd(server),
       });
     });
   });

@@ -1,0 +1,43 @@
+import { parseAddress } from '../../util/address.js';
+import type { BindingOptions } from '../../server/options.js';
+import { MachineBroker } from './machine-broker.js';
+
+/**
+ * What a worker module gets: its slot number and `bindings()`, which makes
+ * the server's bindings share the port with the other workers.
+ */
+export class WorkerContext {
+  /** The worker's slot, 0 .. workers-1 (a restarted worker takes its slot's number again). */
+  readonly id: number;
+  private readonly ports: Array<number | null>;
+  private machineBroker: MachineBroker | null = null;
+
+  /** @internal made by the worker entry */
+  constructor(id: number, ports: Array<number | null>) {
+    this.id = id;
+    this.ports = ports;
+  }
+
+  /**
+   * Every binding with reusePort (native listeners: one socket per worker,
+   * SO_REUSEPORT; pure-JS ones: the node:cluster shared handle), and the port
+   * the first worker bound for a native binding whose port was 0.
+   */
+  /**
+   * The machine-local broker (the primary is its hub): pass it as the
+   * server's `broker` so pushes by id and to all, kicks and id lookups reach
+   * every worker of this machine. One per worker.
+   */
+  get broker(): MachineBroker {
+    return (this.machineBroker ??= new MachineBroker());
+  }
+
+  bindings(list: BindingOptions[]): BindingOptions[] {
+    return list.map((b, i) => {
+      const port = this.ports[i] ?? null;
+      if (port === null) return { ...b, reusePort: true };
+      const at = parseAddress(b.addr, '');
+      return { ...b, addr: { ...at, port }, reusePort: true };
+    });
+  }
+}
