@@ -1,8 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { QrpcError } from '../../protocol/errors.js';
 import { stderrLogger, type Logger } from '../../core/logger.js';
+import { packageRoot } from '../../transport/native/package-root.cjs';
 import { BrokerHub } from './broker-hub.js';
 import { WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isWorkerMessage, type BoundBinding, type PrimaryMessage } from './messages.js';
 
@@ -119,14 +120,24 @@ export class WorkerPool extends EventEmitter {
   }
 }
 
-const workerMain = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+/**
+ * Workers always run the ES module build's entry, from either build: it
+ * loads the user's module with a real import() (the CommonJS build would
+ * turn that into require(), which cannot load an ES module). The server the
+ * module returns is duck-typed, so a CommonJS user module works too.
+ */
+function workerMain(): string {
+  const root = packageRoot();
+  if (root === null) throw new QrpcError('ERR_WORKER', 'package root (the folder holding binding.gyp) not found: cannot locate the worker entry');
+  return join(root, 'dist', 'cluster', 'workers', 'worker-main.js');
+}
 
 function startWorker(
   id: number,
   options: { module: string; env: Record<string, string>; readyTimeoutMs: number; hub: BrokerHub },
   ports: Array<number | null>,
 ): Promise<{ worker: Worker; bound: BoundBinding[] }> {
-  cluster.setupPrimary({ exec: workerMain, args: [], serialization: 'advanced' });
+  cluster.setupPrimary({ exec: workerMain(), args: [], serialization: 'advanced' });
   const worker = cluster.fork({ ...options.env, [WORKER_ID_ENV]: String(id), [WORKER_MODULE_ENV]: options.module, [WORKER_PORTS_ENV]: JSON.stringify(ports) });
   // Before the worker listens: its server starts the broker during listen().
   options.hub.attach(worker);
