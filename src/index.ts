@@ -14,3 +14,5 @@ export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
 export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';
 export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';
+// Multi-endpoint Api (issue 11): weighted / consistent-hash routing, failover, health.
+export { Api, type ApiCallOptions, type ApiOptions, type ApiResult, type EndpointState, type EndpointStatus, type HealthOptions, type RoutingKey } from './services/api/index.js';

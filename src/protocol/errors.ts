@@ -33,7 +33,11 @@ export type ErrorCode =
   | 'ERR_NO_MEMORY'
   | 'ERR_SOCKET'
   /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
-  | 'ERR_TLS';
+  | 'ERR_TLS'
+  /** Api: no endpoint could take the call (every candidate is down, closing, or was tried); cause: the last failure. */
+  | 'ERR_NO_ENDPOINT'
+  /** Api: callOne/remove named an endpoint the Api does not have (Go's ErrEndPointNotExists). */
+  | 'ERR_UNKNOWN_ENDPOINT';
 
 export class QrpcError extends Error {
   readonly code: ErrorCode;
