@@ -150,7 +150,7 @@ export class Api {
       const m = await (keyHash === null ? this.pickWeighted(tried, budget) : this.pickByKey(keyHash, tried, budget));
       if (m === null) {
         const names = tried.size ? ` (tried ${[...tried].join(', ')})` : '';
-        throw new QrpcError('ERR_NO_ENDPOINT', `no healthy endpoint for cmd ${cmd}${names}`, { cause: lastError ?? undefined });
+        throw new QrpcError('ERR_NO_ENDPOINT', `no healthy endpoint for cmd ${cmd}${names}`, { cause: lastError ?? this.lastDownError() });
       }
       tried.add(m.name);
       const outcome = await this.attempt(m, cmd, payload, options, budget);
@@ -196,6 +196,12 @@ export class Api {
       this.closing = Promise.all(all.map((m) => m.retire(false))).then(() => undefined);
     }
     return this.closing;
+  }
+
+  /** Why endpoints are down (the first down one's last failure), for an ERR_NO_ENDPOINT that tried nothing. */
+  private lastDownError(): QrpcError | undefined {
+    for (const m of this.members.values()) if (m.current === 'down') return m.status().lastError ?? undefined;
+    return undefined;
   }
 
   /** One try on one endpoint: the frame, a Retryable failure, or a thrown final error. */

@@ -1,13 +1,17 @@
-import { createHash } from 'node:crypto';
+import murmurhash from 'murmurhash';
 import { QrpcError } from '../../protocol/errors.js';
 import { asBytes, describeValue } from '../../protocol/frame.js';
 
 /** What a routing key may be: users, rooms and sessions are named by strings, numbers or bytes. */
 export type RoutingKey = string | number | bigint | Buffer | Uint8Array;
 
-/** The first 32 bits of MD5, as ketama does: well spread for similar names ("node#1", "node#2"), stable across processes. */
-function hash32(bytes: Buffer | string): number {
-  return createHash('md5').update(bytes).digest().readUInt32BE(0);
+/**
+ * MurmurHash3 (x86, 32 bits) of the UTF-8 bytes: well spread for similar names
+ * ("node#1", "node#2"), the same in every process, and several times cheaper
+ * per key than node:crypto's MD5 (ketama's choice), which matters on every keyed call.
+ */
+function hash32(bytes: Uint8Array | string): number {
+  return murmurhash.v3(bytes);
 }
 
 export function hashKey(key: RoutingKey): number {
