@@ -59,14 +59,20 @@ export class Api {
     this.ring = new HashRing(virtualNodes);
     this.connectOptions = connectOptions;
     this.health = { backoffMs: health.backoffMs ?? 200, maxBackoffMs: health.maxBackoffMs ?? 10_000 };
-    endpoints.forEach((e) => this.checkNew(e));
-    endpoints.forEach((e, i) => void this.join(e, weights ? checkWeight(weights[i], e) : 1));
+    // Everything is checked before the first dial: a constructor that throws leaves no connection behind.
+    const seen = new Set<string>();
+    const weighted = endpoints.map((e: unknown, i) => {
+      this.checkNew(e, seen);
+      seen.add(e);
+      return { endpoint: e, weight: weights ? checkWeight(weights[i], e) : 1 };
+    });
+    for (const { endpoint, weight } of weighted) void this.join(endpoint, weight);
   }
 
-  private checkNew(endpoint: unknown): asserts endpoint is string {
+  private checkNew(endpoint: unknown, alsoTaken?: Set<string>): asserts endpoint is string {
     if (typeof endpoint !== 'string') throw new QrpcError('ERR_INVALID_ARG', `an endpoint must be an address string, got ${describeValue(endpoint)}`);
     parseAddress(endpoint, '127.0.0.1');
-    if (this.members.has(endpoint)) throw new QrpcError('ERR_INVALID_ARG', `endpoint ${endpoint} is already in this Api`);
+    if (this.members.has(endpoint) || alsoTaken?.has(endpoint)) throw new QrpcError('ERR_INVALID_ARG', `endpoint ${endpoint} is already in this Api`);
   }
 
   private join(endpoint: string, weight: number): Promise<void> {
