@@ -154,6 +154,7 @@ export class Api {
     let lastError: QrpcError | null = null;
     for (;;) {
       const m = await (keyHash === null ? this.pickWeighted(tried, budget) : this.pickByKey(keyHash, tried, budget));
+      this.assertOpen(); // close() while we waited for a connecting endpoint
       if (m === null) {
         const names = tried.size ? ` (tried ${[...tried].join(', ')})` : '';
         throw new QrpcError('ERR_NO_ENDPOINT', `no healthy endpoint for cmd ${cmd}${names}`, { cause: lastError ?? this.lastDownError() });
