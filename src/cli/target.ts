@@ -26,5 +26,8 @@ export function parseTarget(text: string, cmdOptional: boolean): Target {
     if (cmdOptional) return { address: text, cmd: null };
     throw new QrpcError('ERR_INVALID_ARG', `cmd not specified: expected host:port/cmd, got "${text}"`);
   }
-  return { address: text.slice(0, slash), cmd: parseInteger(text.slice(slash + 1), 'cmd', MAX_CMD) };
+  const last = text.slice(slash + 1);
+  // Listening only: "ws://h:p/rpc" names a path, not a cmd.
+  if (cmdOptional && !/^(0x[0-9a-f]+|\d+)$/i.test(last)) return { address: text, cmd: null };
+  return { address: text.slice(0, slash), cmd: parseInteger(last, 'cmd', MAX_CMD) };
 }

@@ -2,9 +2,9 @@
 // the same frames printed byte for byte; a refused certificate is a failed connect (exit 2).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer } from '../helpers.mjs';
+import { startServer, until } from '../helpers.mjs';
 import { haveOpenssl, makeTestCertificates } from '../tls-certs.mjs';
-import { cliMux, run, textFrame } from './qrpcurl-run.mjs';
+import { cliMux, run, start, textFrame } from './qrpcurl-run.mjs';
 
 if (!haveOpenssl()) throw new Error('these tests make their certificates with openssl, which is not installed');
 const certs = makeTestCertificates();
@@ -57,6 +57,23 @@ test('tls:// with mutual TLS: --tls-cert/--tls-key are presented; --tls-cert wit
   assert.is(ok.stdout, expected('mtls'));
   const half = await run(['--tls-ca', files.ca, '--tls-cert', files.client, `tls://127.0.0.1:${mtls.port}/0`, 'x']);
   assert.is(half.code, 1);
+});
+
+test('--listen-pushes without a cmd: ws://host:port/rpc is the address (its path), pushes print until SIGINT (exit 0)', async () => {
+  const child = start(['--listen-pushes', '--json', `ws://127.0.0.1:${wsPath.port}/rpc`]);
+  let connected = 0;
+  await until(() => {
+    connected = 0;
+    wsPath.server.walkConn(0, () => void connected++);
+    return connected === 1;
+  }, 'qrpcurl connected');
+  await wsPath.server.pushAll(0, 8, 'to everyone');
+  await child.untilOutput((out) => out.includes('to everyone'));
+  child.kill('SIGINT');
+  const r = await child.result;
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => [l.type, l.cmd, l.payload]), [['push', 8, 'to everyone']], 'no request was sent, one push printed');
 });
 
 test.after(async () => {

@@ -37,6 +37,8 @@ test('a hanging handler: timeoutMs fails with ERR_TIMEOUT and resets the request
   );
   const api = new Api([servers[0].addr]);
   try {
+    // Connected first: the 50 ms must go to the call, not to a connect on a loaded machine.
+    await api.ready();
     const timedOut = await rejection(api.call(HANG, 'x', { timeoutMs: 50 }));
     assert.is(timedOut.code, 'ERR_TIMEOUT');
     await until(() => cancelled.length === 1, 'the server handler was cancelled by the reset');
