@@ -1,5 +1,5 @@
 import type { ClientOptions } from '../../client/options.js';
-import type { WaitOptions } from '../../core/call.js';
+import type { Call as Response, WaitOptions } from '../../core/call.js';
 import { QrpcError, ResetReason } from '../../protocol/errors.js';
 import { Flags } from '../../protocol/flags.js';
 import { describeValue, type Frame, type PayloadInput } from '../../protocol/frame.js';
@@ -10,6 +10,14 @@ import { HashRing, hashKey, type RoutingKey } from './hash-ring.js';
 import type { ApiCallOptions, ApiOptions, ApiResult, EndpointStatus } from './options.js';
 
 const DEFAULT_VIRTUAL_NODES = 160;
+
+const NO_CALL_OPTIONS: ApiCallOptions = Object.freeze({});
+
+function callFlags(options: { flags?: number }): number {
+  const flags = (options.flags ?? 0) | Flags.NB;
+  if (flags & Flags.Push) throw new QrpcError('ERR_INVALID_ARG', 'an Api call waits for an answer; a push has none');
+  return flags;
+}
 
 /** A failed attempt another endpoint may take over: the frame was never written, or the caller said the request is idempotent. */
 class Retryable {
@@ -146,12 +154,43 @@ export class Api {
    * connection) is tried on the next, at most once per endpoint. Fails with
    * ERR_NO_ENDPOINT when none is left (cause: the last failure).
    */
-  async call(cmd: number, payload?: PayloadInput, options: ApiCallOptions = {}): Promise<Frame> {
-    this.assertOpen();
+  call(cmd: number, payload?: PayloadInput, options: ApiCallOptions = NO_CALL_OPTIONS): Promise<Frame> {
+    let keyHash: number | null = null;
+    let m: Endpoint | null;
+    try {
+      this.assertOpen();
+      if (options.key !== undefined) keyHash = hashKey(options.key);
+      m = options.timeoutMs || options.signal !== undefined ? null : keyHash === null ? this.upWeighted(null) : this.upOwner(keyHash);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The common case (an endpoint up now, no budget to track) is one attempt without extra promise steps.
+    if (m === null) return this.callWithFailover(cmd, payload, options, keyHash, new Set(), null);
+    const conn = m.usableConnection!;
+    let response: Response;
+    try {
+      response = conn.request(cmd, callFlags(options), payload).response;
+    } catch (err) {
+      if (notSent(err)) return this.callWithFailover(cmd, payload, options, keyHash, new Set([m.name]), err as QrpcError);
+      return Promise.reject(err);
+    }
+    const member = m;
+    member.acquire();
+    return response.frame().then(
+      (frame) => {
+        member.release();
+        return frame;
+      },
+      (err: QrpcError) => {
+        member.release();
+        if (!this.retryableAfterSend(member, err, options)) throw err;
+        return this.callWithFailover(cmd, payload, options, keyHash, new Set([member.name]), err);
+      },
+    );
+  }
+
+  private async callWithFailover(cmd: number, payload: PayloadInput, options: ApiCallOptions, keyHash: number | null, tried: Set<string>, lastError: QrpcError | null): Promise<Frame> {
     const budget = new Budget(options.timeoutMs, options.signal);
-    const keyHash = options.key === undefined ? null : hashKey(options.key);
-    const tried = new Set<string>();
-    let lastError: QrpcError | null = null;
     for (;;) {
       const m = await (keyHash === null ? this.pickWeighted(tried, budget) : this.pickByKey(keyHash, tried, budget));
       this.assertOpen(); // close() while we waited for a connecting endpoint
@@ -216,11 +255,9 @@ export class Api {
     const timeoutMs = budget.remaining();
     const conn = m.usableConnection;
     if (conn === null) return new Retryable(new QrpcError('ERR_NO_ENDPOINT', `endpoint ${m.name} went ${m.current}`));
-    const flags = (options.flags ?? 0) | Flags.NB;
-    if (flags & Flags.Push) throw new QrpcError('ERR_INVALID_ARG', 'an Api call waits for an answer; a push has none');
-    let response;
+    let response: Response;
     try {
-      response = conn.request(cmd, flags, payload).response;
+      response = conn.request(cmd, callFlags(options), payload).response;
     } catch (err) {
       if (notSent(err)) return new Retryable(err as QrpcError);
       throw err;
@@ -229,33 +266,52 @@ export class Api {
     try {
       return await response.frame({ signal: budget.signal, timeoutMs });
     } catch (err) {
-      const shutdown = isShutdownReset(err);
-      if (shutdown) m.markDraining();
-      if (options.idempotent && (shutdown || (err as QrpcError).code === 'ERR_CONN_CLOSED')) return new Retryable(err as QrpcError);
+      if (this.retryableAfterSend(m, err as QrpcError, options)) return new Retryable(err as QrpcError);
       throw err;
     } finally {
       m.release();
     }
   }
 
+  /**
+   * After the frame was written the server may have run the handler: only an
+   * idempotent call is retried, on a lost connection or a Shutdown reset (which
+   * also marks the endpoint draining).
+   */
+  private retryableAfterSend(m: Endpoint, err: QrpcError, options: ApiCallOptions): boolean {
+    const shutdown = isShutdownReset(err);
+    if (shutdown) m.markDraining();
+    return options.idempotent === true && (shutdown || err.code === 'ERR_CONN_CLOSED');
+  }
+
+  /** A weighted random endpoint that is up now and not tried (no allocation: this runs on every keyless call). */
+  private upWeighted(tried: Set<string> | null): Endpoint | null {
+    let total = 0;
+    for (const m of this.members.values()) if (m.usableConnection !== null && !tried?.has(m.name)) total += m.weight;
+    if (total === 0) return null;
+    let target = Math.random() * total;
+    let last: Endpoint | null = null;
+    for (const m of this.members.values()) {
+      if (m.usableConnection === null || tried?.has(m.name)) continue;
+      last = m;
+      if ((target -= m.weight) < 0) return m;
+    }
+    return last;
+  }
+
+  /** The key's ring owner when it is up now; null sends the call to the full walk (owner down, connecting or draining). */
+  private upOwner(keyHash: number): Endpoint | null {
+    const owner = this.ring.ownerOf(keyHash);
+    const m = owner === null ? undefined : this.members.get(owner);
+    return m !== undefined && m.usableConnection !== null ? m : null;
+  }
+
   /** A weighted random endpoint that is up and not tried yet; waits for endpoints still connecting when none is up. */
   private async pickWeighted(tried: Set<string>, budget: Budget): Promise<Endpoint | null> {
     for (;;) {
-      const up: Endpoint[] = [];
-      const connecting: Endpoint[] = [];
-      let total = 0;
-      for (const m of this.members.values()) {
-        if (tried.has(m.name)) continue;
-        if (m.usableConnection !== null) {
-          up.push(m);
-          total += m.weight;
-        } else if (m.current === 'connecting') connecting.push(m);
-      }
-      if (up.length > 0) {
-        let target = Math.random() * total;
-        for (const m of up) if ((target -= m.weight) < 0) return m;
-        return up[up.length - 1];
-      }
+      const up = this.upWeighted(tried);
+      if (up !== null) return up;
+      const connecting = [...this.members.values()].filter((m) => !tried.has(m.name) && m.current === 'connecting');
       if (connecting.length === 0) return null;
       await budget.bound(Promise.race(connecting.map((m) => m.settled())));
     }

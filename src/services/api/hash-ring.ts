@@ -57,6 +57,11 @@ export class HashRing {
     if (this.weights.delete(node)) this.rebuild();
   }
 
+  /** The node owning the key's position (null on an empty ring). */
+  ownerOf(keyHash: number): string | null {
+    return this.owners.length === 0 ? null : this.owners[this.firstAtOrAfter(keyHash)];
+  }
+
   /** The distinct nodes in ring order from the key's position: the owner first, then who takes over if it is unavailable. */
   *walk(keyHash: number): Generator<string> {
     // The ring as it is now: a walk may pause (awaiting an endpoint) while nodes join or leave.
