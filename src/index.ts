@@ -27,3 +27,5 @@ export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/
 export { serveWorkers, WorkerPool, type WorkersOptions, type WorkerExit } from './cluster/workers/pool.js';
 export { WorkerContext } from './cluster/workers/context.js';
 export { MachineBroker } from './cluster/workers/machine-broker.js';
+// Multi-endpoint Api (issue 11): weighted / consistent-hash routing, failover, health.
+export { Api, type ApiCallOptions, type ApiOptions, type ApiResult, type EndpointState, type EndpointStatus, type HealthOptions, type RoutingKey } from './services/api/index.js';

@@ -43,7 +43,11 @@ export type ErrorCode =
   /** A typed service answered with its error cmd; the message is the remote's (e.g. "no such service"). */
   | 'ERR_REMOTE'
   /** A pipe or service message could not be marshalled, or received bytes could not be unmarshalled. */
-  | 'ERR_MARSHAL';
+  | 'ERR_MARSHAL'
+  /** Api: no endpoint could take the call (every candidate is down, closing, or was tried); cause: the last failure. */
+  | 'ERR_NO_ENDPOINT'
+  /** Api: callOne/remove named an endpoint the Api does not have (Go's ErrEndPointNotExists). */
+  | 'ERR_UNKNOWN_ENDPOINT';
 
 export class QrpcError extends Error {
   readonly code: ErrorCode;
