@@ -14,3 +14,9 @@ export type { ClientOptions, ReconnectOptions } from './client/options.js';
 export { backend, type BackendInfo } from './transport/select.js';
 export type { TransportName, TlsServerOptions, TlsClientOptions, TlsPeerInfo } from './transport/types.js';
 export type { WsServerOverlay, WsClientOverlay } from './overlays/ws/options.js';
+// Observability and Node idioms (issue 11): metrics hooks (the prom-client adapter is the 'qrpc-node/prometheus' entry), events, health.
+export type { MetricsHooks, RequestOutcome, Direction } from './core/metrics-hooks.js';
+export type { ServerEventMap } from './server/server-events.js';
+export type { ConnectionEventMap } from './client/connection-events.js';
+export type { PushIteratorOptions } from './client/push-iterator.js';
+export type { ServerHealth, BindingHealth, ServerState } from './server/health.js';

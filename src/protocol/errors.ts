@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'ERR_HANDLER'
   | 'ERR_NO_MEMORY'
   | 'ERR_SOCKET'
+  /** conn.pushes(): the reader fell more than its bound behind; the iterator ends with this after the frames it holds. */
+  | 'ERR_PUSH_OVERFLOW'
   /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
   | 'ERR_TLS';
 

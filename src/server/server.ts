@@ -7,6 +7,9 @@ import type { TransportConnection, TransportName } from '../transport/types.js';
 import { Binding } from './binding.js';
 import { kSession, type ConnectionInfo } from './connection-info.js';
 import { describeValue } from '../protocol/frame.js';
+import { EventEmitter } from 'node:events';
+import { ServerEventRelay, kServerEvents, type ServerEventMap } from './server-events.js';
+import { healthOf, type ServerHealth } from './health.js';
 
 /** Ids are a list (array, Set, any iterable) of strings: a lone string would be walked letter by letter. */
 function idList(ids: unknown): Iterable<string> {
@@ -21,7 +24,9 @@ import type { BindingOptions, ServerOptions } from './options.js';
  * A qrpc server with one or more bindings (address + handler + limits each).
  * Binding indexes are the positions in the constructor's array.
  */
-export class Server {
+export class Server extends EventEmitter<ServerEventMap> {
+  /** @internal */
+  readonly [kServerEvents]: ServerEventRelay;
   private readonly bindings: Binding[];
   private readonly logger: Logger;
   private pushId = 0n;
@@ -31,10 +36,18 @@ export class Server {
   // from the first shutdown() on (final).
   private listening: Promise<this> | null = null;
   private shuttingDown: Promise<void> | null = null;
+  private closedForGood = false;
+  private listened = false;
+
+  private get isListening(): boolean {
+    return this.listened && this.listening !== null;
+  }
 
   constructor(bindings: BindingOptions[], options: ServerOptions = {}) {
+    super();
     if (!Array.isArray(bindings) || bindings.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'a server needs at least one binding');
     this.logger = options.logger ?? stderrLogger;
+    this[kServerEvents] = new ServerEventRelay(this, this.logger);
     this.bindings = bindings.map((b, i) => new Binding(this, i, b, this.logger));
   }
 
@@ -62,6 +75,7 @@ export class Server {
     }
     // shutdown() began meanwhile: it closes the listeners once this settles.
     if (this.shuttingDown !== null) throw this.shutDownError();
+    this.listened = true;
     return this;
   }
 
@@ -70,6 +84,7 @@ export class Server {
     await Promise.all(this.bindings.map((b) => b.closeListener()));
     for (const b of this.bindings) for (const conn of [...b.connections]) conn[kSession].close(error);
     this.listening = null;
+    this.listened = false;
   }
 
   private shutDownError(): QrpcError {
@@ -96,6 +111,16 @@ export class Server {
     let openStreams = 0;
     for (const info of b.connections) openStreams += info[kSession].openStreams;
     return { ...b.stats, connections: b.connections.size, openStreams };
+  }
+
+  /**
+   * A readiness snapshot: lifecycle state, backend, and per binding its
+   * address, transport, connections and the output bytes they have queued.
+   * `ready` is true while listening and not shutting down.
+   */
+  health(): ServerHealth {
+    const state = this.shuttingDown !== null ? (this.closedForGood ? 'closed' : 'shutting-down') : this.isListening ? 'listening' : 'idle';
+    return healthOf(state, this.bindings);
   }
 
   private binding(index: number): Binding {
@@ -160,7 +185,12 @@ export class Server {
       const session = conn[kSession];
       if (!session.isClosing) targets.push(session.transport);
     }
-    return transport.broadcast(targets, frame);
+    const sent = transport.broadcast(targets, frame);
+    if (b.metrics !== null && sent > 0) {
+      b.metrics.push('out', sent);
+      b.metrics.bytes('out', sent * frame.length);
+    }
+    return sent;
   }
 
   /** Throttle: stop accepting and reading on a binding (all bindings when omitted) until clearThrottle. */
@@ -191,8 +221,16 @@ export class Server {
    */
   shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
     // Once only: a second call (even with another timeout) gets the same promise.
-    this.shuttingDown ??= this.drain(options.timeoutMs ?? 10_000);
+    this.shuttingDown ??= this.drain(options.timeoutMs ?? 10_000).then(() => {
+      this.closedForGood = true;
+      this[kServerEvents].closed();
+    });
     return this.shuttingDown;
+  }
+
+  /** `await using server = …`: a graceful shutdown with the default deadline when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
   }
 
   private async drain(timeoutMs: number): Promise<void> {
