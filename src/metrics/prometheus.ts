@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
+import { DEFAULT_BUCKETS, LatencyHistogram, type Series } from './latency-histogram.js';
 import { QrpcError } from '../protocol/errors.js';
 import type { Direction, MetricsHooks, RequestOutcome } from '../core/metrics-hooks.js';
 
@@ -16,7 +17,7 @@ type Labels = 'side' | 'name';
 /** The prom-client metrics one registry holds; every hooks object made from it adds its `side` and `name` labels. */
 class Instruments {
   readonly requests: Counter<Labels | 'cmd' | 'outcome'>;
-  readonly latency: Histogram<Labels | 'cmd' | 'outcome'>;
+  readonly latency: LatencyHistogram;
   readonly resets: Counter<Labels | 'direction'>;
   readonly pushes: Counter<Labels | 'direction'>;
   readonly bytes: Counter<Labels | 'direction'>;
@@ -31,13 +32,21 @@ class Instruments {
     const p = options.prefix ?? 'qrpc_';
     const registers = [options.registry ?? defaultRegistry];
     const sources = this.byteSources;
-    this.requests = new Counter({ name: `${p}requests_total`, help: 'Requests finished (server: served; client: answered or failed), by cmd and outcome', labelNames: ['side', 'name', 'cmd', 'outcome'], registers });
-    this.latency = new Histogram({
-      name: `${p}request_duration_seconds`,
-      help: 'Server: handler run time; client: time to the first answer frame',
+    const registry = registers[0];
+    this.latency = new LatencyHistogram(`${p}request_duration_seconds`, 'Server: handler run time; client: time to the first answer frame', options.buckets ?? DEFAULT_BUCKETS, registry);
+    const latency = this.latency;
+    this.requests = new Counter({
+      name: `${p}requests_total`,
+      help: 'Requests finished (server: served; client: answered or failed), by cmd and outcome',
       labelNames: ['side', 'name', 'cmd', 'outcome'],
       registers,
-      ...(options.buckets ? { buckets: options.buckets } : {}),
+      // Counted in the histogram's series (one increment per request); handed over when scraped.
+      collect() {
+        for (const s of latency.allSeries()) {
+          this.inc(s.labels, s.count - s.flushed);
+          s.flushed = s.count;
+        }
+      },
     });
     this.resets = new Counter({ name: `${p}resets_total`, help: 'Reset frames received (in) and sent (out)', labelNames: ['side', 'name', 'direction'], registers });
     this.pushes = new Counter({ name: `${p}pushes_total`, help: 'Push frames received (in) and sent (out)', labelNames: ['side', 'name', 'direction'], registers });
@@ -57,13 +66,12 @@ class Instruments {
   }
 }
 
-type RequestChildren = { count: { inc(): void }; latency: { observe(v: number): void } };
 
 /** The hooks for one binding or client (labels side, name). */
 class PrometheusHooks implements Required<MetricsHooks> {
   private readonly labels: { side: string; name: string };
-  /** prom-client children per outcome and cmd: no label hashing per request. */
-  private readonly children = new Map<string, Map<number, RequestChildren>>();
+  /** Histogram series per outcome and cmd: no label work per request. */
+  private readonly series = new Map<string, Map<number, Series>>();
   private bytesIn = 0;
   private bytesOut = 0;
 
@@ -76,16 +84,11 @@ class PrometheusHooks implements Required<MetricsHooks> {
   }
 
   request(cmd: number, outcome: RequestOutcome, seconds: number): void {
-    let byCmd = this.children.get(outcome);
-    if (byCmd === undefined) this.children.set(outcome, (byCmd = new Map()));
-    let c = byCmd.get(cmd);
-    if (c === undefined) {
-      const labels = { ...this.labels, cmd: String(cmd), outcome };
-      c = { count: this.m.requests.labels(labels), latency: this.m.latency.labels(labels) };
-      byCmd.set(cmd, c);
-    }
-    c.count.inc();
-    c.latency.observe(seconds);
+    let byCmd = this.series.get(outcome);
+    if (byCmd === undefined) this.series.set(outcome, (byCmd = new Map()));
+    let s = byCmd.get(cmd);
+    if (s === undefined) byCmd.set(cmd, (s = this.m.latency.seriesOf({ ...this.labels, cmd: String(cmd), outcome })));
+    s.observe(seconds);
   }
 
   reset(direction: Direction): void {

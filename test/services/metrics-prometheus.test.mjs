@@ -60,6 +60,8 @@ test('requests, latency histogram, bytes, connections, errors and kicks land in 
   assert.is(await sample(registry, 'app_qrpc_connections', { side: 'client', name: 'api' }), 0);
   const text = await registry.metrics();
   assert.match(text, /app_qrpc_requests_total\{side="server",name="public",cmd="1",outcome="ok"\} 2/);
+  assert.match(text, /app_qrpc_request_duration_seconds_bucket\{side="server",name="public",cmd="1",outcome="ok",le="\+Inf"\} 2\n/);
+  assert.match(text, /# TYPE app_qrpc_request_duration_seconds histogram/);
   await second.close();
   await server.shutdown({ timeoutMs: 500 });
 });
