@@ -1,37 +1,37 @@
 #!/usr/bin/env node
-// What the metrics hooks cost: pipelined calls over loopback in one process (server and client), for
+// What the metrics hooks cost: pipelined calls over loopback (server and client in this process) for
 //   before  — another build of the library (--before DIR: e.g. main's tree, built), hooks unset
-//   off     — this build, hooks unset (must match `before` within noise)
-//   noop    — this build, every hook set to an empty function (the engine's own cost of reporting)
+//   off     — this build, hooks unset (must match `before` within noise); off-b: the same again (noise floor)
+//   noop    — this build, every hook an empty function (the engine's own cost of reporting)
 //   prom    — this build, the prom-client adapter on both sides (what a user pays)
-// Each cell runs in its own child process; rounds alternate the cells so machine noise hits all alike.
+// All cells live in one process and take turns in short batches, the order rotating each round, so
+// the load of a shared machine falls on every cell alike (separate runs minutes apart did not compare).
 //
-//   node bench/micro/observe.mjs --before /tmp/observe-before [--rounds 5] [--calls 200000] [--window 128]
-import { spawnSync } from 'node:child_process';
+//   node bench/micro/observe.mjs --before /tmp/observe-before [--rounds 30] [--batch 10000] [--window 128]
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { Registry } from 'prom-client';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
+const before = arg('--before');
+const rounds = Number(arg('--rounds', 30));
+const batch = Number(arg('--batch', 10_000));
+const window = Number(arg('--window', 128));
 
-async function child() {
-  const dist = arg('--dist');
-  const mode = arg('--mode');
-  const calls = Number(arg('--calls'));
-  const window = Number(arg('--window'));
+async function cell(name, dist, mode) {
   const q = await import(path.join(dist, 'index.js'));
-  let serverHooks;
-  let clientHooks;
+  let serverHooks = null;
+  let clientHooks = null;
   if (mode === 'noop') {
     const noop = () => {};
     const all = { request: noop, reset: noop, push: noop, bytes: noop, connectionOpened: noop, connectionClosed: noop, kick: noop };
     serverHooks = { ...all };
     clientHooks = { ...all };
   } else if (mode === 'prom') {
-    const { Registry } = await import('prom-client');
     const { prometheusMetrics } = await import(path.join(dist, 'metrics', 'prometheus.js'));
     const metrics = prometheusMetrics({ registry: new Registry() });
     serverHooks = metrics.server();
@@ -59,47 +59,46 @@ async function child() {
       };
       for (let i = 0; i < Math.min(window, n); i++) next();
     });
-  await run(Math.min(20_000, calls)); // warm-up: JIT the paths
-  const t0 = process.hrtime.bigint();
-  await run(calls);
-  const ns = Number(process.hrtime.bigint() - t0);
-  await conn.close();
-  await server.shutdown({ timeoutMs: 500 });
-  process.stdout.write(JSON.stringify({ callsPerSecond: Math.round(calls / (ns / 1e9)), backend: q.backend().name }));
+  return {
+    name,
+    backend: q.backend().name,
+    run,
+    rates: [],
+    ns: 0,
+    close: async () => {
+      await conn.close();
+      await server.shutdown({ timeoutMs: 500 });
+    },
+  };
 }
 
-function driver() {
-  const before = arg('--before');
-  const rounds = Number(arg('--rounds', 5));
-  const calls = arg('--calls', '200000');
-  const window = arg('--window', '128');
-  const cells = [
-    ...(before ? [{ name: 'before', dist: path.join(path.resolve(before), 'dist'), mode: 'off' }] : []),
-    { name: 'off', dist: path.join(ROOT, 'dist'), mode: 'off' },
-    { name: 'noop', dist: path.join(ROOT, 'dist'), mode: 'noop' },
-    { name: 'prom', dist: path.join(ROOT, 'dist'), mode: 'prom' },
-  ];
-  const results = Object.fromEntries(cells.map((c) => [c.name, []]));
-  let backendName = '';
-  for (let r = 0; r < rounds; r++) {
-    // Rotate the order each round so no cell always runs first (or right after the heaviest).
-    const order = cells.map((_, i) => cells[(i + r) % cells.length]);
-    for (const cell of order) {
-      const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--dist', cell.dist, '--mode', cell.mode, '--calls', calls, '--window', window], { encoding: 'utf8', cwd: ROOT });
-      if (out.status !== 0) throw new Error(`${cell.name}: ${out.stderr}`);
-      const { callsPerSecond, backend } = JSON.parse(out.stdout);
-      backendName = backend;
-      results[cell.name].push(callsPerSecond);
-    }
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const base = median(results[before ? 'before' : 'off']);
-  console.log(`backend ${backendName}; ${calls} pipelined calls (window ${window}) per run, ${rounds} rounds, cells alternated`);
-  for (const cell of cells) {
-    const m = median(results[cell.name]);
-    console.log(`${cell.name.padEnd(7)} median ${String(m).padStart(7)} calls/s  (${((m / base - 1) * 100).toFixed(1).padStart(5)}% vs ${before ? 'before' : 'off'})  runs: ${results[cell.name].join(' ')}`);
+const cells = [];
+if (before) cells.push(await cell('before', path.join(path.resolve(before), 'dist'), 'off'));
+cells.push(await cell('off', path.join(ROOT, 'dist'), 'off'));
+// A second identical cell: the spread between 'off' and 'off-b' is the noise floor of this run.
+cells.push(await cell('off-b', path.join(ROOT, 'dist'), 'off'));
+cells.push(await cell('noop', path.join(ROOT, 'dist'), 'noop'));
+cells.push(await cell('prom', path.join(ROOT, 'dist'), 'prom'));
+for (const c of cells) await c.run(batch); // warm-up: JIT every path
+for (let r = 0; r < rounds; r++) {
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[(i + r) % cells.length];
+    const t0 = process.hrtime.bigint();
+    await c.run(batch);
+    const ns = Number(process.hrtime.bigint() - t0);
+    c.ns += ns;
+    c.rates.push(batch / (ns / 1e9));
   }
 }
-
-if (process.argv.includes('--child')) await child();
-else driver();
+for (const c of cells) await c.close();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const base = cells[0];
+console.log(`backend ${base.backend}; ${rounds} rounds × ${batch} pipelined calls (window ${window}) per cell, 16-byte payloads, cells interleaved in one process`);
+for (const c of cells) {
+  const m = median(c.rates);
+  const overall = (rounds * batch) / (c.ns / 1e9);
+  console.log(
+    `${c.name.padEnd(7)} median ${Math.round(m).toString().padStart(7)} calls/s (${((m / median(base.rates) - 1) * 100).toFixed(1).padStart(5)}% vs ${base.name})` +
+      `  overall ${Math.round(overall).toString().padStart(7)} calls/s (${((overall / ((rounds * batch) / (base.ns / 1e9)) - 1) * 100).toFixed(1).padStart(5)}%)`,
+  );
+}

@@ -14,7 +14,7 @@ import type { ClientOptions } from './options.js';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { completeMetricsHooks, type CompleteMetricsHooks } from '../core/metrics-hooks.js';
-import { emitErrorIfHeard, emitGuarded } from '../util/emit.js';
+import { emitErrorIfHeard, emitGuarded, runPushSubscriber } from '../util/emit.js';
 import type { ConnectionEventMap } from './connection-events.js';
 import { PushIterator, type PushIteratorOptions } from './push-iterator.js';
 import { measureAnswer } from './call-metrics.js';
@@ -142,18 +142,11 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
 
   /** A push: the onPush option, the 'push' event, then every pushes() reader. */
   private pushed(frame: Frame): void {
-    const onPush = this.options.onPush;
-    if (onPush !== undefined) {
-      try {
-        onPush(frame, this);
-      } catch (err) {
-        this.logger.error({ err, cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push subscriber threw');
-      }
-    }
+    const subscribed = runPushSubscriber(this.options.onPush, this.logger, frame, this);
     const heard = emitGuarded(this, this.logger, 'push', frame);
     const readers = this.pushReaders;
     if (readers !== null) for (const r of readers) r.offer(frame);
-    else if (!heard && onPush === undefined) this.logger.debug({ cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push without a subscriber dropped');
+    else if (!heard && !subscribed) this.logger.debug({ cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push without a subscriber dropped');
   }
 
   /**

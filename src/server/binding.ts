@@ -12,6 +12,7 @@ import { transportFor } from './transport-choice.js';
 import type { BindingOptions } from './options.js';
 import type { Server } from './server.js';
 import { kServerEvents } from './server-events.js';
+import { runPushSubscriber } from '../util/emit.js';
 import { completeMetricsHooks, type CompleteMetricsHooks } from '../core/metrics-hooks.js';
 import type { Frame } from '../protocol/frame.js';
 import type { BindingHealth } from './health.js';
@@ -158,15 +159,8 @@ export class Binding {
 
   /** A client's push: the binding's onPush, then the server's 'push' event. */
   private pushed(frame: Frame, info: ConnectionInfo): void {
-    const onPush = this.options.onPush;
-    if (onPush !== undefined) {
-      try {
-        onPush(frame, info);
-      } catch (err) {
-        this.logger.error({ err, cmd: frame.cmd, remoteAddress: info.remoteAddress }, 'qrpc: push subscriber threw');
-      }
-    }
-    this.server[kServerEvents].pushed(frame, info, onPush !== undefined);
+    const subscribed = runPushSubscriber(this.options.onPush, this.logger, frame, info);
+    this.server[kServerEvents].pushed(frame, info, subscribed);
   }
 
   /** Called by the connection when it closes, before its own close callbacks. */

@@ -24,3 +24,19 @@ export function emitGuarded(emitter: EventEmitter, logger: Logger, event: string
 export function emitErrorIfHeard(emitter: EventEmitter, logger: Logger, error: Error, ...args: unknown[]): void {
   if (emitter.listenerCount('error') > 0) emitGuarded(emitter, logger, 'error', error, ...args);
 }
+
+/** Runs an onPush option (a subscriber's throw is logged, never the reader's problem); returns whether there was one. */
+export function runPushSubscriber<F extends { cmd: number }, C extends { readonly remoteAddress: string }>(
+  onPush: ((frame: F, conn: C) => void) | undefined,
+  logger: Logger,
+  frame: F,
+  conn: C,
+): boolean {
+  if (onPush === undefined) return false;
+  try {
+    onPush(frame, conn);
+  } catch (err) {
+    logger.error({ err, cmd: frame.cmd, remoteAddress: conn.remoteAddress }, 'qrpc: push subscriber threw');
+  }
+  return true;
+}
