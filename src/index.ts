@@ -29,3 +29,9 @@ export { WorkerContext } from './cluster/workers/context.js';
 export { MachineBroker } from './cluster/workers/machine-broker.js';
 // Multi-endpoint Api (issue 11): weighted / consistent-hash routing, failover, health.
 export { Api, type ApiCallOptions, type ApiOptions, type ApiResult, type EndpointState, type EndpointStatus, type HealthOptions, type RoutingKey } from './services/api/index.js';
+// Observability and Node idioms (issue 11): metrics hooks (the prom-client adapter is the 'qrpc-node/prometheus' entry), events, health.
+export type { MetricsHooks, RequestOutcome, Direction } from './core/metrics-hooks.js';
+export type { ServerEventMap } from './server/server-events.js';
+export type { ConnectionEventMap } from './client/connection-events.js';
+export type { PushIteratorOptions } from './client/push-iterator.js';
+export type { ServerHealth, BindingHealth, ServerState } from './server/health.js';

@@ -12,6 +12,13 @@ import { announceFallback } from '../core/backend-notice.js';
 import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { completeMetricsHooks, type CompleteMetricsHooks } from '../core/metrics-hooks.js';
+import { emitErrorIfHeard, emitGuarded, runPushSubscriber } from '../util/emit.js';
+import type { ConnectionEventMap } from './connection-events.js';
+import { PushIterator, type PushIteratorOptions } from './push-iterator.js';
+import { measureAnswer } from './call-metrics.js';
 
 // Ref'd: a reconnecting client keeps the process alive until close(), as socket.io and grpc-js clients do.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -21,8 +28,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * moves to a new socket (next address, round-robin) after a disconnect until
  * close() is called. Requests are odd IDs; the server's calls to us are even.
  */
-export class Connection {
+export class Connection extends EventEmitter<ConnectionEventMap> {
   private readonly addresses: HostPort[];
+  private readonly metrics: CompleteMetricsHooks | null;
+  private pushReaders: Set<PushIterator> | null = null;
+  private finished = false;
   private readonly options: ClientOptions;
   /** The defaults with the user's socket options applied (merged once, not per dial). */
   private readonly socketOptions: SocketOptions;
@@ -37,6 +47,8 @@ export class Connection {
 
   /** @internal use connect() */
   constructor(addresses: HostPort[], options: ClientOptions) {
+    super();
+    this.metrics = completeMetricsHooks(options.metrics, 'connect()');
     this.addresses = addresses;
     this.options = options;
     this.socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...socketOptionsFrom(options) };
@@ -102,8 +114,9 @@ export class Connection {
       handler: toHandlerSource(o.handler),
       codec: o.codec ?? null,
       logger: this.logger,
-      onPush: o.onPush ?? null,
+      onPush: (frame) => this.pushed(frame),
       hooks: null,
+      metrics: this.metrics,
       maxFrameSize: this.socketOptions.maxFrameSize,
       queueLimit: this.socketOptions.highWaterMark,
       closeTimeoutMs: o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
@@ -118,6 +131,7 @@ export class Connection {
     session.whenClosed((error) => this.onSessionClosed(session, error));
     session.start();
     for (const w of this.waiters.splice(0)) w.resolve(session);
+    this.metrics?.connectionOpened();
     if (o.onConnect) {
       try {
         o.onConnect(this);
@@ -125,6 +139,34 @@ export class Connection {
         this.logger.error({ err }, 'qrpc: onConnect threw');
       }
     }
+    emitGuarded(this, this.logger, 'connect');
+  }
+
+  /** A push: the onPush option, the 'push' event, then every pushes() reader. */
+  private pushed(frame: Frame): void {
+    const subscribed = runPushSubscriber(this.options.onPush, this.logger, frame, this);
+    const heard = emitGuarded(this, this.logger, 'push', frame);
+    const readers = this.pushReaders;
+    if (readers !== null) for (const r of readers) r.offer(frame);
+    else if (!heard && !subscribed) this.logger.debug({ cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push without a subscriber dropped');
+  }
+
+  /**
+   * Pushes as an async iterator (`for await (const f of conn.pushes())`), across reconnects, until the
+   * connection closes for good. Bounded: a reader more than `maxBufferedBytes` behind gets what it holds,
+   * then ERR_PUSH_OVERFLOW (pushes are never held back for it; the onPush option and 'push' listeners
+   * still get every one). Leaving the loop stops it.
+   */
+  pushes(options: PushIteratorOptions = {}): AsyncIterableIterator<Frame> {
+    const bound = options.maxBufferedBytes ?? this.socketOptions.highWaterMark;
+    if (typeof bound !== 'number' || !(bound >= 0)) throw new QrpcError('ERR_INVALID_ARG', `maxBufferedBytes must be a number >= 0, got ${String(bound)}`);
+    const reader = new PushIterator(bound, (r) => {
+      this.pushReaders?.delete(r);
+      if (this.pushReaders?.size === 0) this.pushReaders = null;
+    });
+    if (this.finished) reader.finish();
+    else (this.pushReaders ??= new Set()).add(reader);
+    return reader;
   }
 
   private onSessionClosed(session: Session<Connection>, error: QrpcError | null): void {
@@ -135,6 +177,8 @@ export class Connection {
         this.logger.error({ err }, 'qrpc: onDisconnect threw');
       }
     }
+    emitGuarded(this, this.logger, 'disconnect', error);
+    if (error !== null) emitErrorIfHeard(this, this.logger, error);
     if (this.session !== session) return;
     // Kicked: another login took this identity; reconnecting would kick it back in turn.
     if (this.reconnecting && error?.code !== 'ERR_KICKED') {
@@ -168,6 +212,12 @@ export class Connection {
   private finish(): void {
     this.failWaiters(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
     this.resolveClosed();
+    if (this.finished) return;
+    this.finished = true;
+    const readers = this.pushReaders;
+    this.pushReaders = null;
+    if (readers !== null) for (const r of readers) r.finish();
+    emitGuarded(this, this.logger, 'close');
   }
 
   /** The live session, or ERR_NOT_CONNECTED / ERR_CONN_CLOSED. */
@@ -184,11 +234,25 @@ export class Connection {
   request(cmd: number, flags: typeof Flags.Push, payload?: PayloadInput): { requestId: bigint; response: null };
   request(cmd: number, flags?: number, payload?: PayloadInput): { requestId: bigint; response: Call };
   request(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; response: Call | null } {
-    return this.current().request(cmd, flags, payload);
+    const metrics = this.metrics;
+    if (metrics === null) return this.current().request(cmd, flags, payload);
+    const started = performance.now();
+    const sent = this.current().request(cmd, flags, payload);
+    if (sent.response !== null) measureAnswer(metrics, cmd, started, sent.response.frame());
+    return sent;
   }
 
   /** Non-blocking request resolved with the first frame of the answer. */
   call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
+    const metrics = this.metrics;
+    if (metrics === null) return this.callOn(cmd, payload, options);
+    const started = performance.now();
+    const answer = this.callOn(cmd, payload, options);
+    measureAnswer(metrics, cmd, started, answer);
+    return answer;
+  }
+
+  private callOn(cmd: number, payload: PayloadInput, options: WaitOptions & { flags?: number }): Promise<Frame> {
     const s = this.session;
     if (s !== null && !s.isClosing) return s.call(cmd, payload, options);
     if (this.options.whileDisconnected === 'wait' && this.reconnecting) {
@@ -226,7 +290,12 @@ export class Connection {
 
   /** Opens a streamed request; `signal` / `timeoutMs` cover the whole exchange. */
   streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): OpenedStream {
-    return this.current().streamRequest(cmd, flags, payload, options);
+    const metrics = this.metrics;
+    if (metrics === null) return this.current().streamRequest(cmd, flags, payload, options);
+    const started = performance.now();
+    const opened = this.current().streamRequest(cmd, flags, payload, options);
+    measureAnswer(metrics, cmd, started, opened.response.frame());
+    return opened;
   }
 
   /** Client → server push (no answer); resolves with its ID once queued (rejects, never unhandled, when it cannot be sent). */
@@ -255,6 +324,11 @@ export class Connection {
   /** Resets a request (ours or the server's call to us) with a reason code. */
   reset(requestId: bigint, reason: number = 0): Promise<void> {
     return this.current().reset(requestId, reason);
+  }
+
+  /** `await using conn = await connect(…)`: closes when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Closes for good (no reconnect); resolves when the socket is closed. */

@@ -6,6 +6,7 @@ import type { QrpcError } from '../protocol/errors.js';
 import type { Connection } from './connection.js';
 import type { TlsClientOptions } from '../transport/types.js';
 import type { WsClientOverlay } from '../overlays/ws/options.js';
+import type { MetricsHooks } from '../core/metrics-hooks.js';
 
 export interface ReconnectOptions {
   /** Wait after a full round of failed addresses (Go: 2 s). */
@@ -52,4 +53,6 @@ export interface ClientOptions {
    * keepAliveMs is then the WebSocket ping interval.
    */
   overlay?: 'ws' | WsClientOverlay;
+  /** Observability hooks (calls with latency to the first answer frame, resets, pushes, bytes, connections), e.g. prometheusMetrics(...).client(). */
+  metrics?: MetricsHooks;
 }

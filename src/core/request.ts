@@ -1,4 +1,4 @@
-import type { Frame } from '../protocol/frame.js';
+import { frameToJSON, type Frame, type FrameJSON } from '../protocol/frame.js';
 import { QrpcError } from '../protocol/errors.js';
 import { FrameQueue, type QueuePressure } from './frame-queue.js';
 import { PEER_CLOSED, SELF_CLOSED, RECEIVE, RECEIVE_DONE, RESET, step } from './stream-state.js';
@@ -100,6 +100,11 @@ export class RequestFrame<C = unknown> implements Frame {
     this.state = next;
     this.continuation?.push(frame);
     if (done) this.continuation?.end();
+  }
+
+  /** The frame fields only (JSON.stringify(req) would otherwise throw on the bigint id): id as a string, payload as base64. */
+  toJSON(): FrameJSON {
+    return frameToJSON(this);
   }
 
   /** @internal reset by the peer or locally, connection closed, or shutdown deadline: both halves end */

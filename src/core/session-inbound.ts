@@ -1,6 +1,6 @@
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone, isNonBlock } from '../protocol/flags.js';
-import { asBytes, describeValue, requestIdOf, type Frame } from '../protocol/frame.js';
+import { HEADER_SIZE, ReceivedFrame, asBytes, describeValue, requestIdOf, type Frame } from '../protocol/frame.js';
 import type { Call } from './call.js';
 import { PerSecondCounter } from './rate.js';
 import { RequestFrame } from './request.js';
@@ -9,6 +9,8 @@ import { SessionOutbound } from './session-outbound.js';
 import { PAUSE_BACKLOG, PAUSE_OUTPUT } from './session-state.js';
 import { setDispatching } from './session-streams.js';
 import { FrameWriter } from './writer.js';
+// The global is an accessor (as Buffer's): the module binding skips a getter call per measured request.
+import { performance } from 'node:perf_hooks';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const TWO_32 = 2 ** 32;
@@ -39,6 +41,8 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
   onFrame(idHigh: number, idLow: number, flags: number, cmd: number, payload: Buffer): void {
     // transport.closed: frames after a close decided earlier in the same chunk are not acted on.
     if (this.isClosed || this.transport.closed) return;
+    const metrics = this.options.metrics;
+    if (metrics !== null) metrics.bytes('in', HEADER_SIZE + payload.length);
     const fps = this.fps;
     if (fps !== null && fps.add(1, Date.now()) > this.options.maxInboundFramesPerSecond) {
       this.fail(new QrpcError('ERR_RATE_LIMIT', `more than ${this.options.maxInboundFramesPerSecond} frames per second`));
@@ -50,7 +54,7 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
       // An answer to one of our calls is found by number and carries the call's own BigInt: none is made per answer.
       const call = this.calls.getByKey(key);
       if (call !== undefined) {
-        this.answer(call, { requestId: call.requestId, flags, cmd, payload });
+        this.answer(call, new ReceivedFrame(call.requestId, flags, cmd, payload));
         return;
       }
     }
@@ -139,21 +143,24 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
     if (this.isClosed) return;
     if (flags & Flags.StreamRst) {
       if (key === 0) this.onNotice(cmd);
-      else this.onPeerReset(requestId, key, cmd);
+      else {
+        this.options.metrics?.reset('in', cmd);
+        this.onPeerReset(requestId, key, cmd);
+      }
       return;
     }
     if (flags & Flags.Push) {
-      this.onPushFrame({ requestId, flags, cmd, payload });
+      this.onPushFrame(new ReceivedFrame(requestId, flags, cmd, payload));
       return;
     }
     const call = this.calls.get(requestId, key);
     if (call !== undefined) {
-      this.answer(call, { requestId, flags, cmd, payload });
+      this.answer(call, new ReceivedFrame(requestId, flags, cmd, payload));
       return;
     }
     const served = this.served.get(requestId, key);
     if (served !== undefined && !served.peerClosed) {
-      served.pushContinuation({ requestId, flags, cmd, payload }, isDone(flags));
+      served.pushContinuation(new ReceivedFrame(requestId, flags, cmd, payload), isDone(flags));
       this.release(served);
       return;
     }
@@ -187,6 +194,7 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
   }
 
   private onPushFrame(frame: Frame): void {
+    this.options.metrics?.push('in', 1);
     const onPush = this.options.onPush;
     if (onPush === null) {
       this.logger.debug({ cmd: frame.cmd, remoteAddress: this.remoteAddress }, 'qrpc: push without a subscriber dropped');
@@ -256,15 +264,19 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
       this.fail(new QrpcError('ERR_PROTOCOL', `request id ${id} reused while its previous request is still being served`));
       return;
     }
+    const metrics = this.options.metrics;
     if (this.draining) {
+      metrics?.request(req.cmd, 'shutdown', 0);
       this.answerWithReset(req, ResetReason.Shutdown);
       return;
     }
     const handler = this.options.handler?.lookup(req.cmd) ?? null;
     if (handler === null) {
+      metrics?.request(req.cmd, 'unknown_cmd', 0);
       this.onUnknownCmd(req);
       return;
     }
+    const started = metrics !== null ? performance.now() : 0;
     const nonBlocking = isNonBlock(req.flags);
     if (nonBlocking) {
       if (this.options.maxInflightNonBlocking > 0 && this.inflightNonBlocking >= this.options.maxInflightNonBlocking) {
@@ -281,31 +293,37 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
       result = handler(new FrameWriter(this as never, req), req);
     } catch (err) {
       setDispatching(outer);
-      this.handlerDone(req, nonBlocking, err ?? new Error('handler threw'));
+      this.handlerDone(req, nonBlocking, err ?? new Error('handler threw'), started);
       return;
     }
     setDispatching(outer);
     // endWrite() returns this very promise when the answer was written at once: the handler is done now.
     if (result === RESOLVED) {
-      this.handlerDone(req, nonBlocking, null);
+      this.handlerDone(req, nonBlocking, null, started);
     } else if (result !== undefined && result !== null && typeof (result as Promise<void>).then === 'function') {
       // Still running: from now on resets, late writes and closes find it by id.
       if (!req.selfClosed && held === undefined && !this.isClosed) this.serve(req);
       (result as Promise<void>).then(
-        () => this.handlerDone(req, nonBlocking, null),
-        (err) => this.handlerDone(req, nonBlocking, err ?? new Error('handler rejected')),
+        () => this.handlerDone(req, nonBlocking, null, started),
+        (err) => this.handlerDone(req, nonBlocking, err ?? new Error('handler rejected'), started),
       );
     } else {
-      this.handlerDone(req, nonBlocking, null);
+      this.handlerDone(req, nonBlocking, null, started);
     }
   }
 
-  /** Every request gets an answer: a handler that ends without its final frame is answered with a reset. */
-  private handlerDone(req: RequestFrame, nonBlocking: boolean, error: unknown): void {
+  /** Every request gets an answer: a handler that ends without its final frame is answered with a reset. `started`: performance.now() at dispatch, with metrics. */
+  private handlerDone(req: RequestFrame, nonBlocking: boolean, error: unknown, started: number): void {
+    const metrics = this.options.metrics;
+    if (metrics !== null) {
+      const outcome = error !== null ? 'error' : req.selfClosed && !req.cancelled ? 'ok' : 'reset';
+      metrics.request(req.cmd, outcome, (performance.now() - started) / 1000);
+    }
     this.activeHandlers--;
     if (!nonBlocking) this.blockingBusy = false;
     if (error !== null) {
       this.logger.error({ err: error, cmd: req.cmd, requestId: String(req.requestId), remoteAddress: this.remoteAddress }, 'qrpc: handler failed');
+      this.options.hooks?.handlerFailed(this.publicConnection, error, req.cmd);
     }
     if (!req.selfClosed && !this.isClosing) this.answerWithReset(req, ResetReason.None);
     if (!nonBlocking) this.drainQueue();

@@ -3,6 +3,7 @@ import type { QrpcError } from '../protocol/errors.js';
 import type { Codec } from './codec.js';
 import type { Logger } from './logger.js';
 import type { HandlerSource } from './mux.js';
+import type { CompleteMetricsHooks } from './metrics-hooks.js';
 
 export type Role = 'server' | 'client';
 
@@ -12,6 +13,8 @@ export interface SessionHooks<C> {
   closed(connection: C, error: QrpcError | null): void;
   /** A request named a cmd without a handler. */
   unknownCmd(connection: C): void;
+  /** A handler threw or rejected (already logged; the request was answered with a reset). */
+  handlerFailed(connection: C, error: unknown, cmd: number): void;
 }
 
 /** Shared by every session of a binding (or a client connection): never mutated. */
@@ -38,6 +41,8 @@ export interface SessionOptions<C = unknown> {
   closeTimeoutMs: number;
   /** Push IDs: the server's counter; a client takes them from its request IDs, as Go does. */
   nextPushId: (() => bigint) | null;
+  /** The `metrics` option, completed; null when unset (then nothing is measured). */
+  metrics: CompleteMetricsHooks | null;
   /** What the layer above shares among all sessions of these options (the server's Binding), so no session carries it. */
   context: unknown;
 }

@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { QrpcError, ResetReason } from '../protocol/errors.js';
 import { Flags, isDone } from '../protocol/flags.js';
-import { MIN_LENGTH, asBytes, describeValue } from '../protocol/frame.js';
+import { HEADER_SIZE, MIN_LENGTH, asBytes, describeValue } from '../protocol/frame.js';
 import { WRITE_CLOSED, WRITE_QUEUED } from '../transport/types.js';
 import { Call } from './call.js';
 import { RequestFrame } from './request.js';
@@ -68,7 +68,13 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
     if (state instanceof RequestFrame) this.release(state);
     else this.releaseCall(state);
     const result = this.transport.writeFrame(requestId, flags, cmd, payload);
+    if (this.options.metrics !== null) this.countOut(result, payload);
     return result === WRITE_QUEUED ? RESOLVED : this.notQueued(result);
+  }
+
+  /** Metrics: bytes of a frame the transport took. */
+  protected countOut(result: number, payload: Buffer): void {
+    if (result !== WRITE_CLOSED) this.options.metrics!.bytes('out', HEADER_SIZE + payload.length);
   }
 
   /** A write the transport did not simply queue: closed (rejects) or above the mark (waits for the drain). */
@@ -187,6 +193,7 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
   protected write(requestId: bigint, flags: number, cmd: number, payload: Buffer): Promise<void> {
     if (this.isClosed) return quietReject(this.closedError());
     const result = this.transport.writeFrame(requestId, flags, cmd, payload);
+    if (this.options.metrics !== null) this.countOut(result, payload);
     return result === WRITE_QUEUED ? RESOLVED : this.notQueued(result);
   }
 
@@ -203,6 +210,8 @@ export abstract class SessionOutbound<C> extends SessionStreams<C> {
   }
 
   protected writeReset(requestId: bigint, reason: number): Promise<void> {
+    // Connection notices (id 0) are not resets of a request.
+    if (this.options.metrics !== null && requestId !== 0n) this.options.metrics.reset('out', reason);
     return this.write(requestId, Flags.StreamRst, reason & 0xffffff, EMPTY);
   }
 

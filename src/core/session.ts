@@ -99,6 +99,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       this.checkSize(buf);
       const id = this.pushId();
       void this.emit(id, (flags & Flags.Codec) | Flags.Push, cmd, buf, false);
+      this.options.metrics?.push('out', 1);
       return { requestId: id, response: null };
     }
     const call = this.openCall(cmd, flags, payload);
@@ -118,6 +119,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       // A fresh call on an open connection: nothing to look up, encode or wait behind.
       call.state = step(call.state, SEND_DONE);
       const result = this.transport.writeFrame(call.requestId, flags, cmd, buf);
+      if (this.options.metrics !== null) this.countOut(result, buf);
       if (result !== WRITE_QUEUED) this.settleOpening(call, this.notQueued(result));
     } else {
       this.settleOpening(call, this.sendFrame(call.requestId, flags, cmd, buf, false, call));
@@ -194,6 +196,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       this.checkSize(buf);
       id = this.pushId();
       sent = this.emit(id, (flags & Flags.Codec) | Flags.Push, cmd, buf, false);
+      this.options.metrics?.push('out', 1);
     } catch (err) {
       return quietReject(err);
     }
@@ -272,6 +275,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       this.drainWait.reject(closedError);
       this.drainWait = null;
     }
+    this.options.metrics?.connectionClosed(this.closeError?.code ?? null);
     this.options.hooks?.closed(this.publicConnection, this.closeError);
     const callbacks = this.closeCallbacks ?? [];
     this.closeCallbacks = null;

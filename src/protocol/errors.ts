@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'ERR_SOCKET'
   /** The cluster broker (e.g. Redis) cannot be reached or failed the operation: nothing is reported as sent. */
   | 'ERR_BROKER'
+  /** conn.pushes(): the reader fell more than its bound behind; the iterator ends with this after the frames it holds. */
+  | 'ERR_PUSH_OVERFLOW'
   /** TLS handshake or certificate failure (cause: node's tls error, whose code says which, e.g. CERT_HAS_EXPIRED). */
   | 'ERR_TLS'
   /** A typed service answered with its error cmd; the message is the remote's (e.g. "no such service"). */

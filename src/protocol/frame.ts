@@ -23,6 +23,41 @@ export interface Frame {
   payload: Buffer;
 }
 
+/** What JSON.stringify makes of a received frame: the bigint id as a decimal string, the payload as base64. */
+export interface FrameJSON {
+  requestId: string;
+  flags: number;
+  cmd: number;
+  payload: string;
+}
+
+export function frameToJSON(frame: Frame): FrameJSON {
+  return { requestId: frame.requestId.toString(), flags: frame.flags, cmd: frame.cmd, payload: frame.payload.toString('base64') };
+}
+
+/**
+ * A frame as the library hands it over (answers, pushes, continuation
+ * frames). A class rather than a literal only for toJSON: JSON.stringify
+ * throws on a bigint, and a prototype method costs nothing per frame.
+ */
+export class ReceivedFrame implements Frame {
+  requestId: bigint;
+  flags: number;
+  cmd: number;
+  payload: Buffer;
+
+  constructor(requestId: bigint, flags: number, cmd: number, payload: Buffer) {
+    this.requestId = requestId;
+    this.flags = flags;
+    this.cmd = cmd;
+    this.payload = payload;
+  }
+
+  toJSON(): FrameJSON {
+    return frameToJSON(this);
+  }
+}
+
 /** Payloads are accepted as bytes or as UTF-8 strings. */
 export type PayloadInput = Buffer | Uint8Array | string | undefined | null;
 
@@ -113,5 +148,5 @@ export function decodeFrame(buf: Buffer): Frame {
   if (length < MIN_LENGTH) throw new QrpcError('ERR_INVALID_FRAME', `frame length ${length} < ${MIN_LENGTH}`);
   if (buf.length !== 4 + length) throw new QrpcError('ERR_INVALID_FRAME', `frame length ${length} does not match ${buf.length - 4} bytes`);
   const word = buf.readUInt32BE(12);
-  return { requestId: buf.readBigUInt64BE(4), flags: word >>> 24, cmd: word & 0xffffff, payload: buf.subarray(HEADER_SIZE) };
+  return new ReceivedFrame(buf.readBigUInt64BE(4), word >>> 24, word & 0xffffff, buf.subarray(HEADER_SIZE));
 }

@@ -17,6 +17,11 @@ import { transportFor } from './transport-choice.js';
 import { announceFallback } from '../core/backend-notice.js';
 import type { BindingOptions } from './options.js';
 import type { Server } from './server.js';
+import { kServerEvents } from './server-events.js';
+import { runPushSubscriber } from '../util/emit.js';
+import { completeMetricsHooks, type CompleteMetricsHooks } from '../core/metrics-hooks.js';
+import type { Frame } from '../protocol/frame.js';
+import type { BindingHealth } from './health.js';
 
 /** One listening address of a server: its connections, IDs, limits and listener. */
 export class Binding {
@@ -29,6 +34,8 @@ export class Binding {
   private readonly ids = new Map<string, ConnectionInfo>();
   private readonly closer: RateLimitedRunner;
   private readonly logger: Logger;
+  /** The binding's `metrics` option, completed (null when unset). */
+  readonly metrics: CompleteMetricsHooks | null;
   private readonly sessionOptions: SessionOptions<ConnectionInfo>;
   private listener: TransportListener | null = null;
   private chosen: Transport | null = null;
@@ -43,19 +50,22 @@ export class Binding {
     const handler = toHandlerSource(options.handler);
     if (handler === null) throw new QrpcError('ERR_INVALID_ARG', `binding ${index} has no handler`);
     this.closer = new RateLimitedRunner(options.maxCloseRate ?? 0);
+    this.metrics = completeMetricsHooks(options.metrics, `binding ${index}`);
     // One options object (and one set of closures) for all connections of the binding: ~230 bytes less per idle connection.
     this.sessionOptions = {
       role: 'server',
       handler,
       codec: options.codec ?? null,
       logger,
-      onPush: options.onPush ?? null,
+      onPush: (frame, info) => this.pushed(frame, info),
       hooks: {
         closed: (info, error) => this.untrack(info, error),
         unknownCmd: () => {
           this.stats.unknownCmds++;
         },
+        handlerFailed: (info, error, cmd) => server[kServerEvents].handlerFailed(info, error, cmd),
       },
+      metrics: this.metrics,
       maxFrameSize: options.maxFrameSize ?? DEFAULT_SOCKET_OPTIONS.maxFrameSize,
       queueLimit: options.highWaterMark ?? DEFAULT_SOCKET_OPTIONS.highWaterMark,
       closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
@@ -152,6 +162,14 @@ export class Binding {
     const session = info[kSession];
     session.start();
     if (this.throttled) session.setThrottled(true);
+    this.metrics?.connectionOpened();
+    this.server[kServerEvents].connected(info);
+  }
+
+  /** A client's push: the binding's onPush, then the server's 'push' event. */
+  private pushed(frame: Frame, info: ConnectionInfo): void {
+    const subscribed = runPushSubscriber(this.options.onPush, this.logger, frame, info);
+    this.server[kServerEvents].pushed(frame, info, subscribed);
   }
 
   /** Called by the connection when it closes, before its own close callbacks. */
@@ -167,6 +185,7 @@ export class Binding {
         this.logger.error({ err }, 'qrpc: onClose threw');
       }
     }
+    this.server[kServerEvents].disconnected(info, error);
   }
 
   /** Binds `id` to `info`, kicking the connection that held it (here, then on other nodes through the cluster). */
@@ -181,6 +200,7 @@ export class Binding {
   async kick(previous: ConnectionInfo, id: string): Promise<void> {
     if (this.ids.get(id) === previous) this.ids.delete(id);
     this.stats.kicked++;
+    this.metrics?.kick();
     this.connections.delete(previous);
     if (this.options.onKick) {
       try {
@@ -214,7 +234,12 @@ export class Binding {
       const session = conn[kSession];
       if (!session.isClosing) targets.push(session.transport);
     }
-    return transport.broadcast(targets, frame);
+    const sent = transport.broadcast(targets, frame);
+    if (this.metrics !== null && sent > 0) {
+      this.metrics.push('out', sent);
+      this.metrics.bytes('out', sent * frame.length);
+    }
+    return sent;
   }
 
   /** Like broadcast, to the connections bound to `ids`: which ids took the frame, which were not held here (or closing). */
@@ -245,6 +270,20 @@ export class Binding {
 
   byId(id: string): ConnectionInfo | null {
     return this.ids.get(id) ?? null;
+  }
+
+  health(): BindingHealth {
+    let queuedBytes = 0;
+    for (const info of this.connections) queuedBytes += info[kSession].transport.queuedOutputBytes;
+    const l = this.listener;
+    return {
+      index: this.index,
+      address: l === null ? null : { host: l.host, port: l.port, family: l.family },
+      transport: this.transportName,
+      connections: this.connections.size,
+      queuedBytes,
+      throttled: this.throttled,
+    };
   }
 
   setThrottle(on: boolean): void {

@@ -8,6 +8,7 @@ import type { ConnectionInfo } from './connection-info.js';
 import type { TlsServerOptions } from '../transport/types.js';
 import type { WsServerOverlay } from '../overlays/ws/options.js';
 import type { Broker } from '../cluster/broker.js';
+import type { MetricsHooks } from '../core/metrics-hooks.js';
 
 /** One listening address with its handler and limits (Go's ServerBinding). Durations in ms; 0 disables a limit. */
 export interface BindingOptions {
@@ -65,6 +66,8 @@ export interface BindingOptions {
    * interval is cut off with ERR_READ_TIMEOUT).
    */
   overlay?: 'ws' | WsServerOverlay;
+  /** Observability hooks (requests with latency, resets, pushes, bytes, connections, kicks), e.g. prometheusMetrics(...).server(). */
+  metrics?: MetricsHooks;
 }
 
 export interface ServerOptions {

@@ -7,6 +7,10 @@ import { kSession, type ConnectionInfo } from './connection-info.js';
 import { idList } from './id-list.js';
 import { kBindingAt, kStart, kStop } from './internal.js';
 import { Cluster } from '../cluster/cluster.js';
+import { EventEmitter } from 'node:events';
+import { ServerEventRelay, kServerEvents, type ServerEventMap } from './server-events.js';
+import { healthOf, type ServerHealth } from './health.js';
+
 import type { BindingOptions, ServerOptions } from './options.js';
 
 /** Internal (src/cluster/restart): the listening fds of every binding, in binding order. */
@@ -16,7 +20,9 @@ export const kListenerFds = Symbol('qrpc.listenerFds');
  * A qrpc server with one or more bindings (address + handler + limits each).
  * Binding indexes are the positions in the constructor's array.
  */
-export class Server {
+export class Server extends EventEmitter<ServerEventMap> {
+  /** @internal */
+  readonly [kServerEvents]: ServerEventRelay;
   private readonly bindings: Binding[];
   private readonly logger: Logger;
   /** Cluster-wide pushes, lookups and rooms (through the `broker` option; this process alone without one). */
@@ -28,10 +34,18 @@ export class Server {
   // from the first shutdown() on (final).
   private listening: Promise<this> | null = null;
   private shuttingDown: Promise<void> | null = null;
+  private closedForGood = false;
+  private listened = false;
+
+  private get isListening(): boolean {
+    return this.listened && this.listening !== null;
+  }
 
   constructor(bindings: BindingOptions[], options: ServerOptions = {}) {
+    super();
     if (!Array.isArray(bindings) || bindings.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'a server needs at least one binding');
     this.logger = options.logger ?? stderrLogger;
+    this[kServerEvents] = new ServerEventRelay(this, this.logger);
     this.bindings = bindings.map((b, i) => new Binding(this, i, b, this.logger));
     this.cluster = new Cluster(this, options.broker ?? null, this.logger);
   }
@@ -67,6 +81,7 @@ export class Server {
     }
     // shutdown() began meanwhile: it closes the listeners once this settles.
     if (this.shuttingDown !== null) throw this.shutDownError();
+    this.listened = true;
     return this;
   }
 
@@ -75,6 +90,7 @@ export class Server {
     await Promise.all(this.bindings.map((b) => b.closeListener()));
     for (const b of this.bindings) for (const conn of [...b.connections]) conn[kSession].close(error);
     this.listening = null;
+    this.listened = false;
   }
 
   private shutDownError(): QrpcError {
@@ -111,6 +127,16 @@ export class Server {
   /** @internal for the cluster layer */
   [kBindingAt](index: number): Binding {
     return this.binding(index);
+  }
+
+  /**
+   * A readiness snapshot: lifecycle state, backend, and per binding its
+   * address, transport, connections and the output bytes they have queued.
+   * `ready` is true while listening and not shutting down.
+   */
+  health(): ServerHealth {
+    const state = this.shuttingDown !== null ? (this.closedForGood ? 'closed' : 'shutting-down') : this.isListening ? 'listening' : 'idle';
+    return healthOf(state, this.bindings);
   }
 
   private binding(index: number): Binding {
@@ -188,8 +214,16 @@ export class Server {
    */
   shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
     // Once only: a second call (even with another timeout) gets the same promise.
-    this.shuttingDown ??= this.drain(options.timeoutMs ?? 10_000);
+    this.shuttingDown ??= this.drain(options.timeoutMs ?? 10_000).then(() => {
+      this.closedForGood = true;
+      this[kServerEvents].closed();
+    });
     return this.shuttingDown;
+  }
+
+  /** `await using server = …`: a graceful shutdown with the default deadline when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
   }
 
   private async drain(timeoutMs: number): Promise<void> {

@@ -108,6 +108,8 @@ export interface TransportConnection {
   readonly closed: boolean;
   /** True while queued output is above the high-water mark. */
   readonly needDrain: boolean;
+  /** Output bytes queued and not yet taken by the kernel (or the WebSocket); for health snapshots, not the hot path. */
+  readonly queuedOutputBytes: number;
   /**
    * Starts delivery to `handler`. Must be called synchronously inside the
    * listener's onConnection (or right after connect() resolves); nothing is

@@ -37,6 +37,12 @@ declare global {
   const cmd: number, flags: number, reason: number, timeoutMs: number;
   const payload: Buffer, first: Buffer;
   const signal: AbortSignal;
+  // The metrics section's OpenTelemetry example: the part of an @opentelemetry/api Meter it uses.
+  const meter: {
+    createCounter(name: string, options?: { unit?: string }): { add(n: number, attributes?: Record<string, string | number>): void };
+    createUpDownCounter(name: string): { add(n: number): void };
+    createHistogram(name: string, options?: { unit?: string }): { record(v: number, attributes?: Record<string, string | number>): void };
+  };
 }
 export {};
 `;
@@ -74,7 +80,12 @@ test('every README js/ts snippet type-checks with tsc --strict', () => {
           skipLibCheck: true,
           types: ['node'],
           typeRoots: [join(root, 'node_modules', '@types')],
-          paths: { 'qrpc-node': [join(root, 'dist', 'index.d.ts')] },
+          paths: {
+            'qrpc-node': [join(root, 'dist', 'index.d.ts')],
+            // The metrics section: the adapter entry and its optional peer.
+            'qrpc-node/prometheus': [join(root, 'dist', 'metrics', 'prometheus.d.ts')],
+            'prom-client': [join(root, 'node_modules', 'prom-client', 'index.d.ts')],
+          },
         },
         files,
       }),

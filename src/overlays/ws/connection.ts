@@ -100,6 +100,10 @@ export class WsConnection implements TransportConnection {
     return this.wantDrain;
   }
 
+  get queuedOutputBytes(): number {
+    return this.queuedBytes + this.ws.bufferedAmount;
+  }
+
   attach(handler: ConnectionHandler): void {
     this.handler = handler;
     if (this.closed) return;

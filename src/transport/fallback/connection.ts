@@ -161,6 +161,10 @@ export class FallbackConnection implements TransportConnection {
     return this.wantDrain;
   }
 
+  get queuedOutputBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
   attach(handler: ConnectionHandler): void {
     this.handler = handler;
     if (this.readTimeoutMs > 0) this.setReadTimeout(this.readTimeoutMs);

@@ -103,6 +103,10 @@ export class NativeConnection implements TransportConnection {
     return (this.bits & B_ENDING) !== 0;
   }
 
+  get queuedOutputBytes(): number {
+    return this.pendingBytes + this.nativeQueued;
+  }
+
   get needDrain(): boolean {
     return (this.bits & B_WANT_DRAIN) !== 0;
   }
