@@ -7,10 +7,15 @@ import { DEFAULT_CLOSE_TIMEOUT_MS } from '../core/session-options.js';
 import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
-import { transportFor } from './transport-choice.js';
-import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo } from '../transport/types.js';
+import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo, type Transport } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
+
+/**
+ * Picks the transport an address is dialled with: injected (not imported) so
+ * the browser build can use its WebSocket without bundling the Node backends.
+ */
+export type TransportChooser = (address: HostPort, options: ClientOptions) => Transport;
 
 // Ref'd: a reconnecting client keeps the process alive until close(), as socket.io and grpc-js clients do.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -26,6 +31,7 @@ export class Connection {
   /** The defaults with the user's socket options applied (merged once, not per dial). */
   private readonly socketOptions: SocketOptions;
   private readonly logger: Logger;
+  private readonly transportFor: TransportChooser;
   private session: Session<Connection> | null = null;
   private nextAddress = 0;
   private userClosed = false;
@@ -35,8 +41,9 @@ export class Connection {
   readonly closed: Promise<void>;
 
   /** @internal use connect() */
-  constructor(addresses: HostPort[], options: ClientOptions) {
+  constructor(addresses: HostPort[], options: ClientOptions, transportFor: TransportChooser) {
     this.addresses = addresses;
+    this.transportFor = transportFor;
     this.options = options;
     this.socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...socketOptionsFrom(options) };
     this.logger = options.logger ?? stderrLogger;
@@ -86,7 +93,7 @@ export class Connection {
     const addr = this.addresses[this.nextAddress];
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
-    const transport = transportFor(addr, o);
+    const transport = this.transportFor(addr, o);
     // TLS under qrpc: tls:// (or the tls option) on TCP, and wss:// (or the overlay option with tls) on the WebSocket overlay.
     const secure = transport.name === 'tls' || addr.scheme === 'wss' || (transport.name === 'ws' && addr.scheme === undefined && o.tls !== undefined);
     const tls = secure ? (o.tls ?? {}) : null;
