@@ -35,6 +35,8 @@ export class Connection {
   private session: Session<Connection> | null = null;
   private nextAddress = 0;
   private userClosed = false;
+  /** closed has settled: a kick ends a reconnecting connection for good without close(). */
+  private finished = false;
   private waiters: Array<{ resolve: (s: Session<Connection>) => void; reject: (e: Error) => void }> = [];
   private resolveClosed!: () => void;
   /** Settles once the connection is closed for good (after close(), or the one socket closed without reconnect). */
@@ -51,7 +53,7 @@ export class Connection {
   }
 
   get isClosed(): boolean {
-    return this.userClosed || (this.session?.isClosed ?? true) && !this.reconnecting;
+    return this.userClosed || this.finished || (this.session?.isClosed ?? true) && !this.reconnecting;
   }
 
   get isConnected(): boolean {
@@ -171,6 +173,7 @@ export class Connection {
   }
 
   private finish(): void {
+    this.finished = true;
     this.failWaiters(new QrpcError('ERR_CONN_CLOSED', 'the connection is closed'));
     this.resolveClosed();
   }

@@ -47,7 +47,14 @@ export async function startBrowser({ trustSpki = [] } = {}) {
 }
 
 const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>qrpc browser test</title>
-<script type="module">import * as qrpc from '/qrpc.js'; window.qrpc = qrpc; window.ready = true;</script>`;
+<script type="module">
+import * as qrpc from '/qrpc.js';
+window.qrpc = qrpc;
+// Errors cross page.evaluate as plain objects.
+window.errorInfo = (e) => ({ name: e?.name, code: e?.code, message: String(e?.message), cause: e?.cause?.code ?? null, reason: e?.reason ?? null });
+window.settle = (promise) => promise.then((value) => ({ ok: true, value }), (e) => ({ ok: false, error: window.errorInfo(e) }));
+window.ready = true;
+</script>`;
 
 /** An HTTP server for the test page and the bundle (module scripts need http, not file://). */
 export function startPageServer() {
