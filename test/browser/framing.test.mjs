@@ -116,6 +116,52 @@ for (const [name, send, maxFrameSize, code, closeCode] of [
   });
 }
 
+test('silence past readTimeoutMs closes the page connection with ERR_READ_TIMEOUT', async () => {
+  const peerP = raw.nextPeer();
+  const reason = await page.evaluate(async (url) => {
+    const conn = await qrpc.connect(url, { readTimeoutMs: 200 });
+    await conn.closed;
+    return conn.closeReason?.code;
+  }, raw.url);
+  assert.is(reason, 'ERR_READ_TIMEOUT');
+  assert.is((await (await peerP).closed.promise).code, 1000);
+});
+
+test('a payload stalled after its header past stalledPayloadMs: ERR_STALLED_PAYLOAD', async () => {
+  const peerP = raw.nextPeer();
+  await page.evaluate(async (url) => {
+    window.conn = await qrpc.connect(url, { stalledPayloadMs: 200 });
+  }, raw.url);
+  const peer = await peerP;
+  // A header announcing 100 payload bytes, then 10 of them.
+  peer.ws.send(encodeFrame(11n, Flags.Push, 7, Buffer.alloc(100)).subarray(0, 26), { binary: true });
+  const reason = await page.evaluate(async () => {
+    await window.conn.closed;
+    return window.conn.closeReason?.code;
+  });
+  assert.is(reason, 'ERR_STALLED_PAYLOAD');
+});
+
+test('output the server does not take past writeTimeoutMs: ERR_WRITE_TIMEOUT, pending pushes fail', async () => {
+  const peerP = raw.nextPeer();
+  await page.evaluate(async (url) => {
+    window.conn = await qrpc.connect(url, { writeTimeoutMs: 300, highWaterMark: 1 << 20 });
+  }, raw.url);
+  const peer = await peerP;
+  // The server stops reading: the kernel and the browser's buffers fill, bufferedAmount stays above 0.
+  peer.ws._socket.pause();
+  const result = await page.evaluate(async () => {
+    const big = new Uint8Array(2 << 20);
+    const pushes = [];
+    for (let i = 0; i < 16; i++) pushes.push(settle(window.conn.push(9, big)));
+    await window.conn.closed;
+    const outcomes = await Promise.all(pushes);
+    return { reason: window.conn.closeReason?.code, failed: outcomes.filter((o) => !o.ok).map((o) => o.error.code) };
+  });
+  assert.is(result.reason, 'ERR_WRITE_TIMEOUT');
+  assert.ok(result.failed.length > 0 && result.failed.every((c) => c === 'ERR_CONN_CLOSED'), result.failed.join());
+});
+
 test('no page errors', () => assert.equal(browser.errors.map(String), []));
 test.after(async () => {
   await browser.close();
