@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
-import { FrameParser } from '../protocol/parser.js';
-import { HEADER_SIZE, writeHeader } from '../protocol/frame.js';
 import { QrpcError } from '../protocol/errors.js';
-import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../transport/types.js';
+import { MessageInput, type MessageInputOwner } from '../transport/message-input.js';
+import { MessageOutput, frameMessage } from '../transport/message-output.js';
+import { WRITE_CLOSED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../transport/types.js';
 import { CLOSE_APP_PROTOCOL_ERROR, CLOSE_APP_TOO_BIG, CLOSE_APP_UNSUPPORTED_DATA, CLOSE_NORMAL, OPEN, closeReason, type BrowserWebSocket } from './web-socket.js';
 
 /**
@@ -20,23 +20,15 @@ type Timer = ReturnType<typeof setTimeout>;
  * of one). The browser answers pings itself and cannot stop reading a
  * socket, so pause() holds messages in memory until resume().
  */
-export class BrowserWsConnection implements TransportConnection {
+export class BrowserWsConnection implements TransportConnection, MessageInputOwner {
   closed = false;
   private ending = false;
   private readonly ws: BrowserWebSocket;
   private readonly options: SocketOptions;
-  private readonly parser: FrameParser;
+  private readonly input: MessageInput;
   private handler: ConnectionHandler | null = null;
   private closeError: QrpcError | null = null;
-  private held: Buffer[] = [];
-  private paused = true;
-  private pending: Buffer[] = [];
-  private queuedBytes = 0;
-  private flushScheduled = false;
-  private wantDrain = false;
-  private readTimeoutMs: number;
-  private idleTimer: Timer | null = null;
-  private stallTimer: Timer | null = null;
+  private readonly output: MessageOutput;
   private writeTimer: Timer | null = null;
   private outputPoll: Timer | null = null;
   readonly remoteAddress: string;
@@ -48,8 +40,8 @@ export class BrowserWsConnection implements TransportConnection {
   constructor(ws: BrowserWebSocket, options: SocketOptions, host: string, port: number) {
     this.ws = ws;
     this.options = options;
-    this.readTimeoutMs = options.readTimeoutMs;
-    this.parser = new FrameParser(options.maxFrameSize);
+    this.input = new MessageInput(options, this);
+    this.output = new MessageOutput(ws, options.highWaterMark, queueMicrotask, this.flush);
     this.remoteAddress = host;
     this.remotePort = port;
     ws.onmessage = (event) => this.onMessage(event.data);
@@ -58,11 +50,12 @@ export class BrowserWsConnection implements TransportConnection {
   }
 
   get needDrain(): boolean {
-    return this.wantDrain;
+    return this.output.wantDrain;
   }
 
   attach(handler: ConnectionHandler): void {
     this.handler = handler;
+    this.input.handler = handler;
     if (this.closed) queueMicrotask(() => this.notifyClosed());
     else this.resume();
   }
@@ -75,63 +68,25 @@ export class BrowserWsConnection implements TransportConnection {
       this.fail(new QrpcError('ERR_INVALID_FRAME', 'text WebSocket message: qrpc frames travel in binary messages'), CLOSE_APP_UNSUPPORTED_DATA);
       return;
     }
-    if (this.idleTimer !== null) this.idleTimer.refresh();
-    const chunk = Buffer.from(data);
-    if (this.paused || this.handler === null) this.held.push(chunk);
-    else this.feed(chunk);
+    this.input.heard();
+    this.input.receive(Buffer.from(data));
   }
 
-  private feed(chunk: Buffer): void {
-    const partials = this.parser.partials;
-    try {
-      this.parser.push(chunk, this.handler!);
-    } catch (err) {
-      if (!(err instanceof QrpcError)) throw err;
-      this.fail(err, err.code === 'ERR_FRAME_TOO_LARGE' ? CLOSE_APP_TOO_BIG : CLOSE_APP_PROTOCOL_ERROR);
-      return;
-    }
-    this.watchStall(this.parser.partials !== partials);
-  }
-
-  /** As the Node transports: a payload still incomplete stalledPayloadMs after its header cuts the peer off. */
-  private watchStall(newFrame = false): void {
-    if (this.parser.awaitingPayload && !this.paused && !this.closed) {
-      if (newFrame && this.stallTimer !== null) this.stallTimer.refresh();
-      else if (this.stallTimer === null && this.options.stalledPayloadMs > 0) {
-        const ms = this.options.stalledPayloadMs;
-        this.stallTimer = setTimeout(() => this.destroy(new QrpcError('ERR_STALLED_PAYLOAD', `payload incomplete for ${ms} ms after its header`)), ms);
-      }
-    } else this.stallTimer = clear(this.stallTimer);
+  /** The frame parser refused the bytes. */
+  rejectInput(error: QrpcError): void {
+    this.fail(error, error.code === 'ERR_FRAME_TOO_LARGE' ? CLOSE_APP_TOO_BIG : CLOSE_APP_PROTOCOL_ERROR);
   }
 
   pause(): void {
-    if (this.paused || this.closed) return;
-    this.paused = true;
-    this.idleTimer = clear(this.idleTimer);
-    this.stallTimer = clear(this.stallTimer);
+    this.input.pause();
   }
 
   resume(): void {
-    if (this.handler === null || this.closed || !this.paused) return;
-    this.paused = false;
-    // Held messages go first, in order; a handler may pause again meanwhile.
-    while (this.held.length > 0 && !this.paused && !this.closed) this.feed(this.held.shift()!);
-    if (this.paused || this.closed) return;
-    this.armIdle();
-    this.watchStall();
+    if (!this.closed) this.input.resume();
   }
 
   setReadTimeout(ms: number): void {
-    this.readTimeoutMs = ms;
-    this.idleTimer = clear(this.idleTimer);
-    if (!this.paused) this.armIdle();
-  }
-
-  private armIdle(): void {
-    const ms = this.readTimeoutMs;
-    if (ms > 0 && this.idleTimer === null && !this.closed) {
-      this.idleTimer = setTimeout(() => this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no data for ${ms} ms`)), ms);
-    }
+    this.input.setReadTimeout(ms);
   }
 
   // ---- output ----
@@ -142,66 +97,33 @@ export class BrowserWsConnection implements TransportConnection {
 
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
     if (this.refusesWrites()) return WRITE_CLOSED;
-    const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
-    writeHeader(frame, 0, payload.length, requestId, flags, cmd);
-    frame.set(payload, HEADER_SIZE);
-    return this.queue(frame);
+    return this.output.queue(frameMessage(requestId, flags, cmd, payload));
   }
 
   /** Encoded frames: split at frame boundaries so each still leaves as one message. */
   writeRaw(bytes: Buffer): WriteResult {
     if (this.refusesWrites()) return WRITE_CLOSED;
-    let result: WriteResult = WRITE_QUEUED;
-    let offset = 0;
-    while (offset + 4 <= bytes.length) {
-      const end = Math.min(bytes.length, offset + 4 + bytes.readUInt32BE(offset));
-      result = this.queue(bytes.subarray(offset, end));
-      offset = end;
-    }
-    if (offset < bytes.length) result = this.queue(bytes.subarray(offset));
-    return result;
+    return this.output.queueFrames(bytes);
   }
 
-  private queue(frame: Buffer): WriteResult {
-    this.pending.push(frame);
-    this.queuedBytes += frame.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-    // What the browser still buffers counts toward the mark, as the TCP backends count the socket's buffer.
-    if (this.queuedBytes + this.ws.bufferedAmount > this.options.highWaterMark) {
-      this.wantDrain = true;
-      return WRITE_FULL;
-    }
-    return WRITE_QUEUED;
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const pending = this.pending;
+  private readonly flush = (): void => {
+    const pending = this.output.take();
     if (pending.length === 0 || this.closed) return;
-    this.pending = [];
-    this.queuedBytes = 0;
     for (let i = 0; i < pending.length; i++) this.ws.send(pending[i]);
     if (this.ws.bufferedAmount > 0 && this.options.writeTimeoutMs > 0 && this.writeTimer === null) {
       const ms = this.options.writeTimeoutMs;
       this.writeTimer = setTimeout(() => this.destroy(new QrpcError('ERR_WRITE_TIMEOUT', `output not taken for ${ms} ms`)), ms);
     }
     this.watchOutput();
-  }
+  };
 
   /** Ends the write timeout once the browser sent everything, and reports the drain below the mark. */
   private watchOutput(): void {
     this.outputPoll = null;
     if (this.closed) return;
-    const buffered = this.ws.bufferedAmount;
-    if (buffered === 0) this.writeTimer = clear(this.writeTimer);
-    if (this.wantDrain && this.queuedBytes + buffered <= this.options.highWaterMark) {
-      this.wantDrain = false;
-      this.handler?.onDrain();
-    }
-    if ((this.wantDrain || this.writeTimer !== null) && this.outputPoll === null && !this.closed) {
+    if (this.ws.bufferedAmount === 0) this.writeTimer = clear(this.writeTimer);
+    if (this.output.drained()) this.handler?.onDrain();
+    if ((this.output.wantDrain || this.writeTimer !== null) && this.outputPoll === null && !this.closed) {
       this.outputPoll = setTimeout(() => this.watchOutput(), OUTPUT_POLL_MS);
     }
   }
@@ -256,10 +178,8 @@ export class BrowserWsConnection implements TransportConnection {
 
   private markClosed(): void {
     this.closed = true;
-    this.pending = [];
-    this.held = [];
-    this.idleTimer = clear(this.idleTimer);
-    this.stallTimer = clear(this.stallTimer);
+    this.output.clear();
+    this.input.close();
     this.writeTimer = clear(this.writeTimer);
     this.outputPoll = clear(this.outputPoll);
   }
