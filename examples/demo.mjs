@@ -96,3 +96,4 @@ try {
   await server.shutdown({ timeoutMs: 1000 });
 }
 console.log('done');
+console.log('next: npm run demo:browser — the same server in a web page, with live pushes and a call button');

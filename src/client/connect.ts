@@ -1,14 +1,17 @@
-import { QrpcError } from '../protocol/errors.js';
-import { parseAddress, type HostPort } from '../util/address.js';
-import { Connection } from './connection.js';
+import type { HostPort } from '../util/address.js';
+import type { Connection } from './connection.js';
+import { openConnection } from './open.js';
 import type { ClientOptions } from './options.js';
+import { transportFor } from './transport-choice.js';
+import { announceFallback } from '../core/backend-notice.js';
+import { stderrLogger } from '../core/logger.js';
+import type { Transport } from '../transport/types.js';
 
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
+/** The Node transports; the first dial on the fallback says once why the addon is not in use (the browser build has its own chooser). */
+function nodeTransportFor(address: HostPort, options: ClientOptions): Transport {
+  const transport = transportFor(address, options);
+  announceFallback(transport, options.logger ?? stderrLogger);
+  return transport;
 }
 
 /**
@@ -16,9 +19,6 @@ function shuffle<T>(items: T[]): T[] {
  * Several addresses: tried in (shuffled) round-robin order; resolves with the
  * first that connects, rejects with the last error after one failed round.
  */
-export async function connect(addr: string | HostPort | Array<string | HostPort>, options: ClientOptions = {}): Promise<Connection> {
-  const list = (Array.isArray(addr) ? addr : [addr]).map((a) => parseAddress(a, '127.0.0.1'));
-  if (list.length === 0) throw new QrpcError('ERR_INVALID_ARG', 'connect needs at least one address');
-  const shuffled = options.reconnect && (typeof options.reconnect !== 'object' || options.reconnect.shuffle !== false) ? shuffle(list) : list;
-  return new Connection(shuffled, options).open();
+export function connect(addr: string | HostPort | Array<string | HostPort>, options: ClientOptions = {}): Promise<Connection> {
+  return openConnection(addr, options, nodeTransportFor);
 }

@@ -7,9 +7,7 @@ import { DEFAULT_CLOSE_TIMEOUT_MS } from '../core/session-options.js';
 import type { Flags } from '../protocol/flags.js';
 import type { StreamWriter } from '../core/writer.js';
 import { NO_WAIT_OPTIONS, type Call, type WaitOptions } from '../core/call.js';
-import { transportFor } from './transport-choice.js';
-import { announceFallback } from '../core/backend-notice.js';
-import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo } from '../transport/types.js';
+import { DEFAULT_SOCKET_OPTIONS, connectOptions, socketOptionsFrom, type SocketOptions, type TlsPeerInfo, type Transport } from '../transport/types.js';
 import type { HostPort } from '../util/address.js';
 import type { ClientOptions } from './options.js';
 import { EventEmitter } from 'node:events';
@@ -19,6 +17,12 @@ import { emitErrorIfHeard, emitGuarded, runPushSubscriber } from '../util/emit.j
 import type { ConnectionEventMap } from './connection-events.js';
 import { PushIterator, type PushIteratorOptions } from './push-iterator.js';
 import { measureAnswer } from './call-metrics.js';
+
+/**
+ * Picks the transport an address is dialled with: injected (not imported) so
+ * the browser build can use its WebSocket without bundling the Node backends.
+ */
+export type TransportChooser = (address: HostPort, options: ClientOptions) => Transport;
 
 // Ref'd: a reconnecting client keeps the process alive until close(), as socket.io and grpc-js clients do.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -32,24 +36,27 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   private readonly addresses: HostPort[];
   private readonly metrics: CompleteMetricsHooks | null;
   private pushReaders: Set<PushIterator> | null = null;
-  private finished = false;
   private readonly options: ClientOptions;
   /** The defaults with the user's socket options applied (merged once, not per dial). */
   private readonly socketOptions: SocketOptions;
   private readonly logger: Logger;
+  private readonly transportFor: TransportChooser;
   private session: Session<Connection> | null = null;
   private nextAddress = 0;
   private userClosed = false;
+  /** closed has settled: a kick ends a reconnecting connection for good without close(). */
+  private finished = false;
   private waiters: Array<{ resolve: (s: Session<Connection>) => void; reject: (e: Error) => void }> = [];
   private resolveClosed!: () => void;
   /** Settles once the connection is closed for good (after close(), or the one socket closed without reconnect). */
   readonly closed: Promise<void>;
 
   /** @internal use connect() */
-  constructor(addresses: HostPort[], options: ClientOptions) {
+  constructor(addresses: HostPort[], options: ClientOptions, transportFor: TransportChooser) {
     super();
     this.metrics = completeMetricsHooks(options.metrics, 'connect()');
     this.addresses = addresses;
+    this.transportFor = transportFor;
     this.options = options;
     this.socketOptions = { ...DEFAULT_SOCKET_OPTIONS, ...socketOptionsFrom(options) };
     this.logger = options.logger ?? stderrLogger;
@@ -57,7 +64,7 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   }
 
   get isClosed(): boolean {
-    return this.userClosed || (this.session?.isClosed ?? true) && !this.reconnecting;
+    return this.userClosed || this.finished || (this.session?.isClosed ?? true) && !this.reconnecting;
   }
 
   get isConnected(): boolean {
@@ -99,8 +106,7 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     const addr = this.addresses[this.nextAddress];
     this.nextAddress = (this.nextAddress + 1) % this.addresses.length;
     const o = this.options;
-    const transport = transportFor(addr, o);
-    announceFallback(transport, this.logger);
+    const transport = this.transportFor(addr, o);
     // TLS under qrpc: tls:// (or the tls option) on TCP, and wss:// (or the overlay option with tls) on the WebSocket overlay.
     const secure = transport.name === 'tls' || addr.scheme === 'wss' || (transport.name === 'ws' && addr.scheme === undefined && o.tls !== undefined);
     const tls = secure ? (o.tls ?? {}) : null;

@@ -51,7 +51,7 @@ const EXPORTS = Object.keys(api);
 
 /** A snippet as a module: the library names it uses are imported unless it imports them itself. */
 function asModule(code) {
-  if (/^import .* from 'qrpc-node';/m.test(code)) return code;
+  if (/^import .* from 'qrpc-node(?:\/browser)?';/m.test(code)) return code;
   const declared = new Set([...code.matchAll(/\b(?:const|let|var|function|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
   const used = EXPORTS.filter((name) => !declared.has(name) && new RegExp(`\\b${name}\\b`).test(code));
   return `${used.length ? `import { ${used.join(', ')} } from 'qrpc-node';\n` : ''}${code}\nexport {};\n`;
@@ -84,6 +84,7 @@ test('every README js/ts snippet type-checks with tsc --strict', () => {
             'qrpc-node': [join(root, 'dist', 'index.d.ts')],
             // The metrics section: the adapter entry and its optional peer.
             'qrpc-node/prometheus': [join(root, 'dist', 'metrics', 'prometheus.d.ts')],
+            'qrpc-node/browser': [join(root, 'dist', 'browser', 'index.d.ts')],
             'prom-client': [join(root, 'node_modules', 'prom-client', 'index.d.ts')],
           },
         },

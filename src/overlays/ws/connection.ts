@@ -2,10 +2,10 @@ import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
-import { FrameParser } from '../../protocol/parser.js';
-import { HEADER_SIZE, writeHeader } from '../../protocol/frame.js';
 import { QrpcError } from '../../protocol/errors.js';
-import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../../transport/types.js';
+import { MessageInput, type MessageInputOwner } from '../../transport/message-input.js';
+import { MessageOutput, frameMessage } from '../../transport/message-output.js';
+import { WRITE_CLOSED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../../transport/types.js';
 
 /** WebSocket close codes (RFC 6455 §7.4.1) this overlay sends. */
 export const CLOSE_NORMAL = 1000;
@@ -29,26 +29,18 @@ const nextTick = process.nextTick;
  * or part of one, as Go's receiver allows); outbound, every frame is one
  * binary message (as Go sends), handed to the socket corked once per tick.
  */
-export class WsConnection implements TransportConnection {
+export class WsConnection implements TransportConnection, MessageInputOwner {
   closed = false;
   private ending = false;
   private readonly ws: WebSocket;
   private readonly socket: Socket;
   private readonly options: SocketOptions;
-  private readonly parser: FrameParser;
+  /** Parser, messages held while not attached or paused (ws may emit several from one read), idle and stall cut-offs. */
+  private readonly input: MessageInput;
   private handler: ConnectionHandler | null = null;
   private closeError: QrpcError | null = null;
-  /** Messages that arrived while not attached or paused (ws may emit several from one read). */
-  private held: Buffer[] = [];
-  private paused = true;
-  /** Frames queued this tick, one message each. */
-  private pending: Buffer[] = [];
-  private queuedBytes = 0;
-  private flushScheduled = false;
-  private wantDrain = false;
-  private readTimeoutMs: number;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private stallTimer: NodeJS.Timeout | null = null;
+  /** Frames queued this tick, one message each, and the high-water bookkeeping. */
+  private readonly output: MessageOutput;
   private writeTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   /** Something (a pong or data) came from the peer since the last ping. */
@@ -61,8 +53,8 @@ export class WsConnection implements TransportConnection {
   constructor(ws: WebSocket, options: SocketOptions) {
     this.ws = ws;
     this.options = options;
-    this.readTimeoutMs = options.readTimeoutMs;
-    this.parser = new FrameParser(options.maxFrameSize);
+    this.input = new MessageInput(options, this);
+    this.output = new MessageOutput(ws, options.highWaterMark, nextTick, this.flush);
     // ws keeps its net.Socket here; it is needed for pause/resume, corking, drain and addresses (ws has no API for them).
     this.socket = (ws as unknown as { _socket: Socket })._socket;
     const s = this.socket;
@@ -81,7 +73,7 @@ export class WsConnection implements TransportConnection {
     // Any byte from the peer counts against the idle cut-off, also those of a large message still arriving.
     s.on('data', () => {
       this.heard = true;
-      if (this.idleTimer !== null) this.idleTimer.refresh();
+      this.input.heard();
     });
     s.on('drain', () => this.onSocketDrain());
     /*
@@ -97,17 +89,18 @@ export class WsConnection implements TransportConnection {
   }
 
   get needDrain(): boolean {
-    return this.wantDrain;
+    return this.output.wantDrain;
   }
 
   get queuedOutputBytes(): number {
-    return this.queuedBytes + this.ws.bufferedAmount;
+    return this.output.queuedOutputBytes;
   }
 
   attach(handler: ConnectionHandler): void {
     this.handler = handler;
+    this.input.handler = handler;
     if (this.closed) return;
-    this.armIdle();
+    this.input.armIdle();
     this.armPing();
     this.resume();
   }
@@ -120,45 +113,16 @@ export class WsConnection implements TransportConnection {
       this.fail(new QrpcError('ERR_INVALID_FRAME', 'text WebSocket message: qrpc frames travel in binary messages'), CLOSE_UNSUPPORTED_DATA);
       return;
     }
-    if (this.paused || this.handler === null) this.held.push(data);
-    else this.feed(data);
+    this.input.receive(data);
   }
 
-  private feed(data: Buffer): void {
-    const partials = this.parser.partials;
-    try {
-      this.parser.push(data, this.handler!);
-    } catch (err) {
-      if (!(err instanceof QrpcError)) throw err;
-      this.fail(err, err.code === 'ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR);
-      return;
-    }
-    this.watchStall(this.parser.partials !== partials);
-  }
-
-  /** Same rule as the TCP backends: a payload incomplete after its header for stalledPayloadMs cuts the peer off. */
-  private watchStall(newFrame = false): void {
-    if (this.parser.awaitingPayload && !this.paused && !this.closed) {
-      if (newFrame && this.stallTimer !== null) this.stallTimer.refresh();
-      else if (this.stallTimer === null && this.options.stalledPayloadMs > 0) {
-        const ms = this.options.stalledPayloadMs;
-        this.stallTimer = setTimeout(() => this.destroy(new QrpcError('ERR_STALLED_PAYLOAD', `payload incomplete for ${ms} ms after its header`)), ms);
-      }
-    } else if (this.stallTimer !== null) {
-      clearTimeout(this.stallTimer);
-      this.stallTimer = null;
-    }
+  /** The frame parser refused the bytes. */
+  rejectInput(error: QrpcError): void {
+    this.fail(error, error.code === 'ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR);
   }
 
   pause(): void {
-    if (this.paused || this.closed) return;
-    this.paused = true;
-    this.stopSocket();
-    this.clearIdle();
-    if (this.stallTimer !== null) {
-      clearTimeout(this.stallTimer);
-      this.stallTimer = null;
-    }
+    if (this.input.pause()) this.stopSocket();
   }
 
   /**
@@ -172,32 +136,11 @@ export class WsConnection implements TransportConnection {
   }
 
   resume(): void {
-    if (this.handler === null || this.closed || !this.paused) return;
-    this.paused = false;
-    // Messages held while paused go first, in order; a handler may pause again meanwhile.
-    while (this.held.length > 0 && !this.paused && !this.closed) this.feed(this.held.shift()!);
-    if (this.paused || this.closed) return;
-    this.armIdle();
-    this.watchStall();
-    this.ws.resume();
+    if (!this.closed && this.input.resume()) this.ws.resume();
   }
 
   setReadTimeout(ms: number): void {
-    this.readTimeoutMs = ms;
-    this.clearIdle();
-    if (!this.paused) this.armIdle();
-  }
-
-  private armIdle(): void {
-    const ms = this.readTimeoutMs;
-    if (ms > 0 && this.idleTimer === null && !this.closed) {
-      this.idleTimer = setTimeout(() => this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no data for ${ms} ms`)), ms);
-    }
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.input.setReadTimeout(ms);
   }
 
   /**
@@ -212,7 +155,7 @@ export class WsConnection implements TransportConnection {
     this.pingTimer = setInterval(() => {
       if (this.closed) return;
       // While we do not read, the peer's pongs wait unread: the dead-peer clock stands still (as the idle cut-off).
-      if (this.paused) this.heard = true;
+      if (this.input.paused) this.heard = true;
       else if (!this.heard) {
         this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no pong from the WebSocket peer within ${ms} ms`));
         return;
@@ -232,54 +175,25 @@ export class WsConnection implements TransportConnection {
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
     if (this.refusesWrites()) return WRITE_CLOSED;
     // One buffer per frame: each becomes exactly one binary message (ws would copy a masked client frame anyway).
-    const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
-    writeHeader(frame, 0, payload.length, requestId, flags, cmd);
-    payload.copy(frame, HEADER_SIZE);
-    return this.queue(frame);
+    return this.output.queue(frameMessage(requestId, flags, cmd, payload));
   }
 
   /** Bytes that already are encoded frames: split at frame boundaries so each still leaves as one message. */
   writeRaw(bytes: Buffer): WriteResult {
     if (this.refusesWrites()) return WRITE_CLOSED;
-    let result: WriteResult = WRITE_QUEUED;
-    let offset = 0;
-    while (offset + 4 <= bytes.length) {
-      const end = Math.min(bytes.length, offset + 4 + bytes.readUInt32BE(offset));
-      result = this.queue(bytes.subarray(offset, end));
-      offset = end;
-    }
-    if (offset < bytes.length) result = this.queue(bytes.subarray(offset));
-    return result;
+    return this.output.queueFrames(bytes);
   }
 
-  private queue(frame: Buffer): WriteResult {
-    this.pending.push(frame);
-    this.queuedBytes += frame.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      nextTick(() => this.flush());
-    }
-    // What ws and the socket still hold counts toward the mark, as the TCP backends count the socket's buffer.
-    if (this.queuedBytes + this.ws.bufferedAmount > this.options.highWaterMark) {
-      this.wantDrain = true;
-      return WRITE_FULL;
-    }
-    return WRITE_QUEUED;
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const pending = this.pending;
+  private readonly flush = (): void => {
+    const pending = this.output.take();
     if (pending.length === 0 || this.closed) return;
-    this.pending = [];
-    this.queuedBytes = 0;
     const ws = this.ws;
     this.socket.cork();
     for (let i = 0; i < pending.length; i++) ws.send(pending[i], { binary: true, compress: false, fin: true });
     this.socket.uncork();
     if (this.socket.writableNeedDrain) this.armWriteTimer();
     this.checkDrain();
-  }
+  };
 
   private armWriteTimer(): void {
     const ms = this.options.writeTimeoutMs;
@@ -297,10 +211,7 @@ export class WsConnection implements TransportConnection {
   }
 
   private checkDrain(): void {
-    if (this.wantDrain && !this.closed && this.queuedBytes + this.ws.bufferedAmount <= this.options.highWaterMark) {
-      this.wantDrain = false;
-      this.handler?.onDrain();
-    }
+    if (!this.closed && this.output.drained()) this.handler?.onDrain();
   }
 
   // ---- closing ----
@@ -360,12 +271,10 @@ export class WsConnection implements TransportConnection {
 
   private markClosed(): void {
     this.closed = true;
-    this.pending = [];
-    this.held = [];
-    this.clearIdle();
-    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.output.clear();
+    this.input.close();
     if (this.writeTimer !== null) clearTimeout(this.writeTimer);
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
-    this.stallTimer = this.writeTimer = this.pingTimer = null;
+    this.writeTimer = this.pingTimer = null;
   }
 }
