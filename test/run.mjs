@@ -79,16 +79,20 @@ for (const file of list('native')) runs.push({ file, env: {} });
 // The package as users get it: the CLI as a subprocess, install paths, the tarball in a fresh project.
 for (const file of list('package')) runs.push({ file, env: {} });
 
+// The package suites pack the package (compiling a prebuild) and npm-install it into fresh projects.
+const timeoutFor = (file) => (file.includes(`${join('test', 'package')}`) ? 3 * PER_FILE_TIMEOUT_MS : PER_FILE_TIMEOUT_MS);
+
 function runOne({ file, env, label }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [file], { cwd: root, env: { ...process.env, ...env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
+    const limit = timeoutFor(file);
     const timer = setTimeout(() => {
-      out += `\n!! timed out after ${PER_FILE_TIMEOUT_MS} ms`;
+      out += `\n!! timed out after ${limit} ms`;
       child.kill('SIGKILL');
-    }, PER_FILE_TIMEOUT_MS);
+    }, limit);
     child.on('close', (code) => {
       clearTimeout(timer);
       const num = (name) => Number((out.match(new RegExp(`${name}:\\s+(\\d+)`)) ?? [])[1] ?? 0);

@@ -38,7 +38,9 @@ test('the entry points, both typings, the CommonJS marker, the prebuild, the lic
   for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'scripts/build-addon.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'prebuilds/linux-x64/qrpc-node.glibc.node']) {
     assert.ok(shipped.has(f), `${f} ships`);
   }
-  for (const f of readdirSync(join(repoRoot, 'examples'))) assert.ok(shipped.has(`examples/${f}`), `examples/${f} ships`);
+  // An example is a file or a folder (the browser demo's page).
+  for (const f of readdirSync(join(repoRoot, 'examples'))) assert.ok(files.some((s) => s === `examples/${f}` || s.startsWith(`examples/${f}/`)), `examples/${f} ships`);
+  assert.ok(shipped.has('dist/browser/qrpc.js') && shipped.has('dist/browser/index.d.ts'), 'the browser bundle and its typings ship');
 });
 
 test('every native source binding.gyp compiles ships, so a source build can happen', () => {
@@ -48,8 +50,8 @@ test('every native source binding.gyp compiles ships, so a source build can happ
   for (const s of sources) assert.ok(shipped.has(s), `${s} ships`);
 });
 
-test('the ESM and CommonJS builds have the same modules', () => {
-  const esm = files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/cjs/') && /\.(c?js)$/.test(f)).map((f) => f.slice('dist/'.length));
+test('the ESM and CommonJS builds have the same modules (the browser bundle is ESM only)', () => {
+  const esm = files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/cjs/') && f !== 'dist/browser/qrpc.js' && /\.(c?js)$/.test(f)).map((f) => f.slice('dist/'.length));
   const cjs = files.filter((f) => f.startsWith('dist/cjs/') && /\.(c?js)$/.test(f)).map((f) => f.slice('dist/cjs/'.length));
   assert.ok(esm.length > 10);
   assert.equal(cjs.sort(), esm.sort());
