@@ -1,12 +1,11 @@
 import { QrpcError } from '../../protocol/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Broker, BrokerPush, FanOutReport, IdClaim, LocalNode, PushToIdsReport } from '../broker.js';
-import { createBrokerClient, type BrokerClient } from './client.js';
+import { createBrokerClient, loadRedis, loadedRedis, type BrokerClient } from './client.js';
 import { AckTable, type AckOutcome } from './acks.js';
 import { decodeMessage, encodeMessage, pushOf, type Ack, type BrokerMessage } from './messages.js';
 import { checkRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './options.js';
 import { PUSH_TO_IDS, REFRESH, RELEASE } from './scripts.js';
-import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 
 type RedisClient = BrokerClient;
 
@@ -16,6 +15,7 @@ type PushToIdsReply = [number[], ...Array<string | number | number[] | string[]>
 /** Whether a failed command may have been executed anyway (it was written, then the connection dropped). */
 function sentMaybe(err: unknown): boolean {
   const cause = err instanceof QrpcError ? err.cause : err;
+  const { ClientClosedError, ClientOfflineError, ErrorReply } = loadedRedis();
   return !(cause instanceof ClientOfflineError || cause instanceof ClientClosedError || cause instanceof ErrorReply || (err instanceof QrpcError && cause === undefined));
 }
 
@@ -89,6 +89,12 @@ export class RedisBroker implements Broker {
   async start(node: LocalNode): Promise<void> {
     if (this.node !== null) throw new QrpcError('ERR_INVALID_ARG', 'this broker already serves a server: give each Server its own redisBroker()');
     this.node = node;
+    try {
+      await loadRedis();
+    } catch (err) {
+      this.node = null;
+      throw new QrpcError('ERR_BROKER', `the redis package cannot load: ${(err as Error).message}`, { cause: err });
+    }
     this.commands = this.newClient('commands');
     this.subscriber = this.newClient('subscriber');
     try {
