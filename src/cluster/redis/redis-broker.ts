@@ -6,6 +6,7 @@ import { AckTable, type AckOutcome } from './acks.js';
 import { decodeMessage, encodeMessage, pushOf, type Ack, type BrokerMessage } from './messages.js';
 import { checkRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './options.js';
 import { PUSH_TO_IDS, REFRESH, RELEASE } from './scripts.js';
+import { callScript } from './script-call.js';
 import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 
 type RedisClient = BrokerClient;
@@ -138,6 +139,10 @@ export class RedisBroker implements Broker {
     }
   }
 
+  private script<T>(script: string, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<T> {
+    return callScript((command) => this.command<T>(command), script, keys, args);
+  }
+
   private publish(channel: string, bytes: Buffer): Promise<number> {
     return this.command<number>(['PUBLISH', channel, bytes]);
   }
@@ -169,7 +174,7 @@ export class RedisBroker implements Broker {
   }
 
   async release(bindingIndex: number, id: string, token: string): Promise<void> {
-    await this.command(['EVAL', RELEASE, '1', this.idKey(bindingIndex, id), `${this.nodeId} ${token}`]);
+    await this.script(RELEASE, [this.idKey(bindingIndex, id)], [`${this.nodeId} ${token}`]);
   }
 
   async lookup(bindingIndex: number, id: string): Promise<IdClaim | null> {
@@ -185,17 +190,18 @@ export class RedisBroker implements Broker {
 
   /** An entry whose node is gone (killed before its TTL ran out): deleted if it still says the same. */
   private dropStale(key: string, raw: string): void {
-    this.command(['EVAL', RELEASE, '1', key, raw]).catch(() => {});
+    this.script(RELEASE, [key], [raw]).catch(() => {});
   }
 
   async pushToIds(bindingIndex: number, ids: readonly string[], push: BrokerPush): Promise<PushToIdsReport> {
     const keyPrefix = this.idKey(bindingIndex, '');
     const wait = this.acks.open();
-    const header = JSON.stringify({ t: 'ids', from: this.nodeId, seq: wait.seq, b: bindingIndex, cmd: push.cmd, flags: push.flags });
+    // The header without its closing brace: the script appends each node's "ids" (no JSON decoding in Lua).
+    const header = JSON.stringify({ t: 'ids', from: this.nodeId, seq: wait.seq, b: bindingIndex, cmd: push.cmd, flags: push.flags }).slice(0, -1);
     let reply: PushToIdsReply;
     try {
-      const args = [String(ids.length), ...ids.map((id) => keyPrefix + id), this.nodeChannel(''), header, push.payload, this.nodeId, String(Buffer.byteLength(keyPrefix))];
-      reply = await this.command<PushToIdsReply>(['EVAL', PUSH_TO_IDS, ...args]);
+      const keys = ids.map((id) => keyPrefix + id);
+      reply = await this.script<PushToIdsReply>(PUSH_TO_IDS, keys, [this.nodeChannel(''), header, push.payload, this.nodeId, String(Buffer.byteLength(keyPrefix))]);
     } catch (err) {
       wait.cancel();
       // Never sent (Redis away, client offline): a failure. Lost in flight: it may have gone out.
@@ -260,7 +266,7 @@ export class RedisBroker implements Broker {
     await Promise.all(
       [...node.heldIds()].map(async ({ bindingIndex, id, token }) => {
         try {
-          const kept = await this.command<number>(['EVAL', REFRESH, '1', this.idKey(bindingIndex, id), value(token), String(this.options.idTtlMs)]);
+          const kept = await this.script<number>(REFRESH, [this.idKey(bindingIndex, id)], [value(token), String(this.options.idTtlMs)]);
           if (kept === 0) await node.kick(bindingIndex, id, token);
         } catch {
           // Redis is away: the next beat (or the reconnect) tries again.

@@ -1,0 +1,65 @@
+// Pushes by id run the broker's Lua script by digest (EVALSHA), not by sending its body each time; a Redis
+// that lost its script cache (SCRIPT FLUSH, a restart) answers NOSCRIPT, and the push still goes through.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createClient } from 'redis';
+import { encodeFrame, Flags } from '../../dist/index.js';
+import { startRedis } from './redis-process.mjs';
+import { rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
+
+/** How often Redis ran each command, from INFO commandstats. */
+async function calls(inspector, command) {
+  const line = (await inspector.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
+  return line === undefined ? 0 : Number(/calls=(\d+)/.exec(line)[1]);
+}
+
+test('a cross-node push by id runs the script by digest; after SCRIPT FLUSH it is sent once by body and delivered', async () => {
+  const redis = await startRedis();
+  const a = await startNode(redis.url);
+  const b = await startNode(redis.url);
+  const inspector = createClient({ url: redis.url });
+  await inspector.connect();
+  const onB = await rawPeerAfter(b.port, 1, 'user-b');
+  try {
+    const pushes = [Buffer.from('first'), Buffer.from('second'), Buffer.from('third')];
+    // Whatever ran before (logins, heartbeats) cached the script or not; the first push makes sure it is.
+    assert.equal(await a.server.cluster.pushToIds(0, ['user-b'], 300, pushes[0]), { delivered: ['user-b'], offline: [], unconfirmed: [] });
+    const evalsBefore = await calls(inspector, 'eval');
+    const evalshasBefore = await calls(inspector, 'evalsha');
+    assert.equal(await a.server.cluster.pushToIds(0, ['user-b'], 300, pushes[1]), { delivered: ['user-b'], offline: [], unconfirmed: [] });
+    assert.is(await calls(inspector, 'eval'), evalsBefore, 'no script body was sent for a cached script');
+    assert.ok((await calls(inspector, 'evalsha')) > evalshasBefore, 'the push ran by digest');
+
+    await inspector.scriptFlush();
+    const evalsAfterFlush = await calls(inspector, 'eval');
+    assert.equal(await a.server.cluster.pushToIds(0, ['user-b'], 300, pushes[2]), { delivered: ['user-b'], offline: [], unconfirmed: [] });
+    assert.ok((await calls(inspector, 'eval')) > evalsAfterFlush, 'NOSCRIPT made the broker send the body');
+
+    const frames = (await onB.waitFrames(4)).slice(1);
+    const expected = Buffer.concat(frames.map((push, i) => encodeFrame(push.requestId, Flags.Push, 300, pushes[i])));
+    assert.is(onB.received.subarray(onB.received.length - expected.length).toString('hex'), expected.toString('hex'), 'the three pushes, in order, byte for byte');
+  } finally {
+    onB.destroy();
+    await inspector.destroy();
+    await stopCluster(redis, a, b);
+  }
+});
+
+test('ids that need JSON escaping reach their holder and come back in the report as they were', async () => {
+  const redis = await startRedis();
+  const a = await startNode(redis.url);
+  const b = await startNode(redis.url);
+  const odd = 'a "quoted"\\ id/with ünïcode \u0001';
+  const onB = await rawPeerAfter(b.port, 1, odd);
+  try {
+    assert.equal(await a.server.cluster.pushToIds(0, [odd, 'nobody'], 301, 'x'), { delivered: [odd], offline: ['nobody'], unconfirmed: [] });
+    const [, push] = await onB.waitFrames(2);
+    assert.is(push.cmd, 301);
+    assert.is(push.payload.toString(), 'x');
+  } finally {
+    onB.destroy();
+    await stopCluster(redis, a, b);
+  }
+});
+
+test.run();
