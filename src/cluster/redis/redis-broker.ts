@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, pushOf, type Ack, type BrokerMessage } fr
 import { checkRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './options.js';
 import { PUSH_TO_IDS, REFRESH, RELEASE } from './scripts.js';
 import { callScript } from './script-call.js';
+import { RouteCache } from './routes.js';
 import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 
 type RedisClient = BrokerClient;
@@ -19,6 +20,12 @@ function sentMaybe(err: unknown): boolean {
   const cause = err instanceof QrpcError ? err.cause : err;
   return !(cause instanceof ClientOfflineError || cause instanceof ClientClosedError || cause instanceof ErrorReply || (err instanceof QrpcError && cause === undefined));
 }
+
+/** Routes remembered for pushes by id (see RouteCache); past this many the oldest go. */
+const ROUTE_CAPACITY = 100_000;
+
+/** One part of a push by id (by route or by the registry), and the ids to try again by the registry. */
+type PushPart = PushToIdsReport & { retry: string[] };
 
 function parseClaim(raw: unknown): IdClaim | null {
   if (typeof raw !== 'string') return null;
@@ -41,6 +48,7 @@ export class RedisBroker implements Broker {
   private readonly options: ResolvedRedisBrokerOptions;
   private readonly logger: Logger;
   private readonly acks: AckTable;
+  private readonly routes = new RouteCache(ROUTE_CAPACITY);
   private node: LocalNode | null = null;
   private commands: RedisClient | null = null;
   private subscriber: RedisClient | null = null;
@@ -118,6 +126,7 @@ export class RedisBroker implements Broker {
     this.running = false;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.acks.abandonAll();
+    this.routes.clear();
     await this.closeClients();
   }
 
@@ -193,7 +202,61 @@ export class RedisBroker implements Broker {
     this.script(RELEASE, [key], [raw]).catch(() => {});
   }
 
+  /**
+   * Ids whose holder we know from an earlier push are published to that node
+   * directly (one PUBLISH, no script); the others go through the registry
+   * script. What a route got wrong (the node no longer holds the id, or is
+   * gone) is tried once more through the registry, so the report is the
+   * registry's truth either way.
+   */
   async pushToIds(bindingIndex: number, ids: readonly string[], push: BrokerPush): Promise<PushToIdsReport> {
+    const byNode = new Map<string, string[]>();
+    const unrouted: string[] = [];
+    for (const id of ids) {
+      const node = this.routes.get(bindingIndex, id);
+      if (node === undefined) unrouted.push(id);
+      else if (byNode.has(node)) (byNode.get(node) as string[]).push(id);
+      else byNode.set(node, [id]);
+    }
+    const parts: Array<Promise<PushPart>> = [...byNode].map(([node, nodeIds]) => this.pushByRoute(bindingIndex, node, nodeIds, push));
+    if (unrouted.length > 0) parts.push(this.pushByRegistry(bindingIndex, unrouted, push));
+    const report = await settleParts(parts, ids);
+    if (report.retry.length === 0) return stripRetry(report);
+    const again = await this.pushByRegistry(bindingIndex, report.retry, push);
+    return { delivered: [...report.delivered, ...again.delivered], offline: [...report.offline, ...again.offline], unconfirmed: [...report.unconfirmed, ...again.unconfirmed] };
+  }
+
+  private async pushByRoute(bindingIndex: number, node: string, ids: string[], push: BrokerPush): Promise<PushPart> {
+    const from = this.nodeId;
+    let outcome: AckOutcome & { receivers: number };
+    try {
+      outcome = await this.ask(this.nodeChannel(node), (seq) => ({ t: 'ids', from, seq, b: bindingIndex, ids, cmd: push.cmd, flags: push.flags }), push.payload, false);
+    } catch (err) {
+      this.routes.forget(bindingIndex, ids);
+      if (!sentMaybe(err)) throw err;
+      return { delivered: [], offline: [], unconfirmed: [...ids], retry: [] };
+    }
+    if (outcome.receivers === 0) {
+      // The node is gone: the registry way reports these ids offline and deletes their stale entries.
+      this.routes.forget(bindingIndex, ids);
+      return { delivered: [], offline: [], unconfirmed: [], retry: [...ids] };
+    }
+    const part: PushPart = { delivered: [], offline: [], unconfirmed: [], retry: [] };
+    const answered = new Set<string>();
+    for (const ack of outcome.acks) {
+      for (const id of ack.delivered ?? []) answered.add(id);
+      part.delivered.push(...(ack.delivered ?? []));
+      // Not held there (any more): maybe logged in elsewhere since; the registry knows.
+      for (const id of ack.offline ?? []) answered.add(id);
+      part.retry.push(...(ack.offline ?? []));
+    }
+    for (const id of ids) if (!answered.has(id)) part.unconfirmed.push(id);
+    this.routes.forget(bindingIndex, part.retry);
+    this.routes.forget(bindingIndex, part.unconfirmed);
+    return part;
+  }
+
+  private async pushByRegistry(bindingIndex: number, ids: readonly string[], push: BrokerPush): Promise<PushPart> {
     const keyPrefix = this.idKey(bindingIndex, '');
     const wait = this.acks.open();
     // The header without its closing brace: the script appends each node's "ids" (no JSON decoding in Lua).
@@ -206,10 +269,11 @@ export class RedisBroker implements Broker {
       wait.cancel();
       // Never sent (Redis away, client offline): a failure. Lost in flight: it may have gone out.
       if (!sentMaybe(err)) throw err;
-      return { delivered: [], offline: [], unconfirmed: [...ids] };
+      return { delivered: [], offline: [], unconfirmed: [...ids], retry: [] };
     }
-    const report: PushToIdsReport = { delivered: [], offline: reply[0].map((i) => ids[i] as string), unconfirmed: [] };
+    const report: PushPart = { delivered: [], offline: reply[0].map((i) => ids[i] as string), unconfirmed: [], retry: [] };
     const sentTo: string[] = [];
+    const holders = new Map<string, string>();
     let receivers = 0;
     for (let k = 1; k < reply.length; k += 4) {
       const node = reply[k] as string;
@@ -224,6 +288,7 @@ export class RedisBroker implements Broker {
       } else {
         receivers += count;
         sentTo.push(...nodeIds);
+        for (const id of nodeIds) holders.set(id, node);
       }
     }
     if (sentTo.length === 0) {
@@ -238,6 +303,11 @@ export class RedisBroker implements Broker {
       report.offline.push(...(ack.offline ?? []));
     }
     for (const id of sentTo) if (!answered.has(id)) report.unconfirmed.push(id);
+    // Only a holder that confirmed becomes a route.
+    for (const id of report.delivered) {
+      const node = holders.get(id);
+      if (node !== undefined) this.routes.set(bindingIndex, id, node);
+    }
     return report;
   }
 
@@ -311,6 +381,32 @@ export class RedisBroker implements Broker {
   private answer(to: string, ack: Ack): void {
     this.publish(this.nodeChannel(to), encodeMessage(ack)).catch((err: unknown) => this.logger.warn({ err }, 'qrpc: an ack could not be sent; the sender reports it unconfirmed'));
   }
+}
+
+/**
+ * The parts of one push by id, together. A part that failed before anything
+ * was sent (Redis away) fails the whole push when no other part sent
+ * anything; otherwise its ids are reported unconfirmed, never delivered.
+ */
+async function settleParts(parts: Array<Promise<PushPart>>, ids: readonly string[]): Promise<PushPart> {
+  const settled = await Promise.allSettled(parts);
+  const report: PushPart = { delivered: [], offline: [], unconfirmed: [], retry: [] };
+  const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed.length > 0 && failed.length === settled.length) throw failed[0]?.reason;
+  const accounted = new Set<string>();
+  for (const s of settled) {
+    if (s.status === 'rejected') continue;
+    for (const key of ['delivered', 'offline', 'unconfirmed', 'retry'] as const) {
+      report[key].push(...s.value[key]);
+      for (const id of s.value[key]) accounted.add(id);
+    }
+  }
+  for (const id of ids) if (!accounted.has(id)) report.unconfirmed.push(id);
+  return report;
+}
+
+function stripRetry({ delivered, offline, unconfirmed }: PushPart): PushToIdsReport {
+  return { delivered, offline, unconfirmed };
 }
 
 function fanOutReport(outcome: AckOutcome & { receivers: number }): FanOutReport {
