@@ -6,12 +6,7 @@ import * as assert from 'uvu/assert';
 import { createClient } from 'redis';
 import { encodeFrame, Flags } from '../../dist/index.js';
 import { startRedis } from './redis-process.mjs';
-import { rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
-
-async function calls(inspector, command) {
-  const line = (await inspector.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
-  return line === undefined ? 0 : Number(/calls=(\d+)/.exec(line)[1]);
-}
+import { commandCalls as calls, rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
 
 /** The frame a peer got last is exactly this push (byte for byte). */
 async function assertLastPush(peer, count, cmd, payload) {

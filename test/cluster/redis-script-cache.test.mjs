@@ -6,13 +6,7 @@ import * as assert from 'uvu/assert';
 import { createClient } from 'redis';
 import { encodeFrame, Flags } from '../../dist/index.js';
 import { startRedis } from './redis-process.mjs';
-import { rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
-
-/** How often Redis ran each command, from INFO commandstats. */
-async function calls(inspector, command) {
-  const line = (await inspector.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
-  return line === undefined ? 0 : Number(/calls=(\d+)/.exec(line)[1]);
-}
+import { commandCalls as calls, rawPeerAfter, startNode, stopCluster } from './cluster-helpers.mjs';
 
 test('a cross-node push by id runs the script by digest; after SCRIPT FLUSH it is sent once by body and delivered', async () => {
   const redis = await startRedis();
