@@ -220,10 +220,10 @@ export class RedisBroker implements Broker {
     }
     const parts: Array<Promise<PushPart>> = [...byNode].map(([node, nodeIds]) => this.pushByRoute(bindingIndex, node, nodeIds, push));
     if (unrouted.length > 0) parts.push(this.pushByRegistry(bindingIndex, unrouted, push));
-    const report = await settleParts(parts, ids);
-    if (report.retry.length === 0) return stripRetry(report);
-    const again = await this.pushByRegistry(bindingIndex, report.retry, push);
-    return { delivered: [...report.delivered, ...again.delivered], offline: [...report.offline, ...again.offline], unconfirmed: [...report.unconfirmed, ...again.unconfirmed] };
+    const first = await settleParts(parts, ids);
+    if (first.retry.length === 0) return stripRetry(first);
+    const done: PushPart = { ...first, retry: [] };
+    return stripRetry(await settleParts([Promise.resolve(done), this.pushByRegistry(bindingIndex, first.retry, push)], ids));
   }
 
   private async pushByRoute(bindingIndex: number, node: string, ids: string[], push: BrokerPush): Promise<PushPart> {
@@ -385,14 +385,16 @@ export class RedisBroker implements Broker {
 
 /**
  * The parts of one push by id, together. A part that failed before anything
- * was sent (Redis away) fails the whole push when no other part sent
- * anything; otherwise its ids are reported unconfirmed, never delivered.
+ * was sent (Redis away) fails the whole push unless another part delivered
+ * (or may have delivered) something; then its ids are reported unconfirmed,
+ * never delivered, so the report does not hide bytes that went out.
  */
 async function settleParts(parts: Array<Promise<PushPart>>, ids: readonly string[]): Promise<PushPart> {
   const settled = await Promise.allSettled(parts);
   const report: PushPart = { delivered: [], offline: [], unconfirmed: [], retry: [] };
-  const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed.length > 0 && failed.length === settled.length) throw failed[0]?.reason;
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const wentOut = settled.some((s) => s.status === 'fulfilled' && s.value.delivered.length + s.value.unconfirmed.length > 0);
+  if (failed !== undefined && !wentOut) throw failed.reason;
   const accounted = new Set<string>();
   for (const s of settled) {
     if (s.status === 'rejected') continue;
