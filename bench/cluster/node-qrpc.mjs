@@ -44,7 +44,8 @@ serveOps({
   },
   /**
    * One Redis PING round trip from this process, started from idle like each push sample is (one IPC
-   * message per sample): a tight loop of PINGs keeps the processes awake and measures less.
+   * message per sample, after the same idle gap): a tight loop of PINGs keeps the processes awake and
+   * measures less.
    */
   async redisPing({ redisUrl }) {
     if (pinger === null) {

@@ -3,6 +3,9 @@
 // @socket.io/redis-adapter. Scenarios: a push by id issued on node A to a client held by node B (p50/p99,
 // with a local push and a Redis round trip measured alongside), pushAll on A to N clients spread over A and
 // B (time until the last client has it), and a push to one N-member room spread the same way.
+// Every latency sample (cross-node, local, Redis PING) starts after the same idle gap with every process
+// quiet: on this VM a process woken from idle costs far more than one kept busy, so samples taken with
+// different gaps (qrpc's node answers after the ack, socket.io's at once) would not compare.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../../test/cluster/redis-process.mjs';
@@ -12,13 +15,15 @@ const { values: opts } = parseArgs({
     clients: { type: 'string', default: '10000' },
     'procs-per-node': { type: 'string', default: '2' },
     samples: { type: 'string', default: '1000' },
-    repeat: { type: 'string', default: '7' },
+    repeat: { type: 'string', default: '15' },
+    gap: { type: 'string', default: '2' },
+    'warmup-samples': { type: 'string', default: '100' },
     only: { type: 'string', default: 'qrpc,socket.io' },
     help: { type: 'boolean', default: false },
   },
 });
 if (opts.help) {
-  console.log('usage: node bench/cluster/run.mjs [--clients 10000] [--procs-per-node 2] [--samples 1000] [--repeat 7] [--only qrpc,socket.io]');
+  console.log('usage: node bench/cluster/run.mjs [--clients 10000] [--procs-per-node 2] [--samples 1000] [--warmup-samples 100] [--gap 2 (ms idle before each latency sample)] [--repeat 15] [--only qrpc,socket.io]');
   process.exit(0);
 }
 const N = Number(opts.clients);
@@ -26,6 +31,9 @@ const PROCS = Number(opts['procs-per-node']);
 const SAMPLES = Number(opts.samples);
 const REPEAT = Number(opts.repeat);
 const WARMUP = 2;
+const GAP_MS = Number(opts.gap);
+const WARMUP_SAMPLES = Number(opts['warmup-samples']);
+const idle = () => new Promise((resolve) => setTimeout(resolve, GAP_MS));
 const here = new URL('.', import.meta.url).pathname;
 const log = (...a) => console.error('[bench:cluster]', ...a);
 
@@ -57,15 +65,25 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const ms = (ns) => (ns / 1e6).toFixed(3);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function latency(nodeOp, node, lat, id, seq0) {
+/** `sample()` → ns, taken SAMPLES times after WARMUP_SAMPLES unmeasured ones, each after the idle gap. */
+async function sampled(sample) {
   const samples = [];
-  for (let s = 0; s < SAMPLES; s++) {
-    const seq = seq0 + s;
-    const [issued, arrived] = await Promise.all([node.call(nodeOp, { id, seq }), lat.call('arrived', { seq, expected: 1 })]);
-    samples.push(Number(BigInt(arrived.t) - BigInt(issued.t)));
+  for (let s = -WARMUP_SAMPLES; s < SAMPLES; s++) {
+    await idle();
+    const ns = await sample(s + WARMUP_SAMPLES);
+    if (s >= 0) samples.push(ns);
   }
   samples.sort((a, b) => a - b);
   return { p50: pct(samples, 50), p99: pct(samples, 99) };
+}
+
+/** Issued on `node` until the latency client has it ("received": its push handler ran, either contender). */
+function latency(nodeOp, node, lat, id, seq0) {
+  return sampled(async (s) => {
+    const seq = seq0 + s;
+    const [issued, arrived] = await Promise.all([node.call(nodeOp, { id, seq }), lat.call('arrived', { seq, expected: 1 })]);
+    return Number(BigInt(arrived.t) - BigInt(issued.t));
+  });
 }
 
 async function fanOut(nodeOp, node, procs, seq0, extra) {
@@ -77,7 +95,7 @@ async function fanOut(nodeOp, node, procs, seq0, extra) {
     const last = arrivals.reduce((m, a) => (BigInt(a.t) > m ? BigInt(a.t) : m), 0n);
     if (r >= 0) times.push(Number(last - BigInt(issued.t)));
   }
-  return median(times);
+  return { min: Math.min(...times), median: median(times) };
 }
 
 async function runContender(contender, redis) {
@@ -97,9 +115,7 @@ async function runContender(contender, redis) {
     if (contender === 'qrpc') {
       log(contender, 'local push by id');
       out.local = await latency('localPushId', b, lat, ids[0], 2_000_000);
-      const rtts = [];
-      for (let s = 0; s < SAMPLES; s++) rtts.push((await a.call('redisPing', { redisUrl: redis.url })).ns);
-      out.redisRtt = median(rtts);
+      out.redisRtt = (await sampled(async () => (await a.call('redisPing', { redisUrl: redis.url })).ns)).p50;
     }
     log(contender, `opening ${N} clients in ${PROCS * 2} processes`);
     const perProc = Math.ceil(N / (PROCS * 2));
@@ -133,15 +149,17 @@ try {
 const q = results.qrpc;
 const s = results['socket.io'];
 const row = (name, qv, sv) => `${name.padEnd(44)} ${(qv === undefined ? '-' : ms(qv)).padStart(10)} ${(sv === undefined ? '-' : ms(sv)).padStart(10)} ${qv !== undefined && sv !== undefined ? (sv / qv).toFixed(1) + 'x' : ''}`;
-console.log(`cluster benchmark: 2 nodes, ${N} clients in ${PROCS * 2} processes, ${SAMPLES} latency samples, fan-out median of ${REPEAT} after ${WARMUP} warm-up rounds; ms`);
+console.log(`cluster benchmark: 2 nodes, ${N} clients in ${PROCS * 2} processes, ${SAMPLES} latency samples (after ${WARMUP_SAMPLES} unmeasured, each after ${GAP_MS} ms idle), fan-out min and median of ${REPEAT} rounds after ${WARMUP} warm-up rounds; ms`);
 console.log(`${'scenario'.padEnd(44)} ${'qrpc'.padStart(10)} ${'socket.io'.padStart(10)} socket.io/qrpc`);
 console.log(row('cross-node push by id p50', q?.crossNode.p50, s?.crossNode.p50));
 console.log(row('cross-node push by id p99', q?.crossNode.p99, s?.crossNode.p99));
-console.log(row(`pushAll, last of ${N} clients`, q?.pushAll, s?.pushAll));
-console.log(row(`room push, last of ${N} members`, q?.room, s?.room));
+console.log(row(`pushAll, last of ${N} clients, min`, q?.pushAll.min, s?.pushAll.min));
+console.log(row(`pushAll, last of ${N} clients, median`, q?.pushAll.median, s?.pushAll.median));
+console.log(row(`room push, last of ${N} members, min`, q?.room.min, s?.room.min));
+console.log(row(`room push, last of ${N} members, median`, q?.room.median, s?.room.median));
 if (q?.local) {
   console.log(row('qrpc local push by id p50 (same node)', q.local.p50));
-  console.log(row('Redis PING round trip p50', q.redisRtt));
+  console.log(row('Redis PING round trip p50 (same idle gap)', q.redisRtt));
   const bound = 2 * (q.local.p50 + q.redisRtt);
   console.log(`cross-node p50 ${ms(q.crossNode.p50)} ms vs 2 x (local p50 + Redis RTT) = ${ms(bound)} ms: ${q.crossNode.p50 <= bound ? 'within' : 'NOT within'}`);
 }

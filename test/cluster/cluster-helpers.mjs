@@ -58,3 +58,9 @@ export async function stopCluster(redis, ...nodes) {
   for (const node of nodes) await node.server.shutdown({ timeoutMs: 200 });
   await redis.stop();
 }
+
+/** How often Redis ran `command` (lower case, e.g. "evalsha"), from INFO commandstats. */
+export async function commandCalls(inspector, command) {
+  const line = (await inspector.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
+  return line === undefined ? 0 : Number(/calls=(\d+)/.exec(line)[1]);
+}

@@ -6,6 +6,8 @@ import { AckTable, type AckOutcome } from './acks.js';
 import { decodeMessage, encodeMessage, pushOf, type Ack, type BrokerMessage } from './messages.js';
 import { checkRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './options.js';
 import { PUSH_TO_IDS, REFRESH, RELEASE } from './scripts.js';
+import { callScript } from './script-call.js';
+import { RouteCache } from './routes.js';
 
 type RedisClient = BrokerClient;
 
@@ -18,6 +20,12 @@ function sentMaybe(err: unknown): boolean {
   const { ClientClosedError, ClientOfflineError, ErrorReply } = loadedRedis();
   return !(cause instanceof ClientOfflineError || cause instanceof ClientClosedError || cause instanceof ErrorReply || (err instanceof QrpcError && cause === undefined));
 }
+
+/** Routes remembered for pushes by id (see RouteCache); past this many the oldest go. */
+const ROUTE_CAPACITY = 100_000;
+
+/** One part of a push by id (by route or by the registry), and the ids to try again by the registry. */
+type PushPart = PushToIdsReport & { retry: string[] };
 
 function parseClaim(raw: unknown): IdClaim | null {
   if (typeof raw !== 'string') return null;
@@ -40,6 +48,7 @@ export class RedisBroker implements Broker {
   private readonly options: ResolvedRedisBrokerOptions;
   private readonly logger: Logger;
   private readonly acks: AckTable;
+  private readonly routes = new RouteCache(ROUTE_CAPACITY);
   private node: LocalNode | null = null;
   private commands: RedisClient | null = null;
   private subscriber: RedisClient | null = null;
@@ -123,6 +132,7 @@ export class RedisBroker implements Broker {
     this.running = false;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.acks.abandonAll();
+    this.routes.clear();
     await this.closeClients();
   }
 
@@ -142,6 +152,10 @@ export class RedisBroker implements Broker {
     } catch (err) {
       throw new QrpcError('ERR_BROKER', `Redis ${String(args[0])} failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  private script<T>(script: string, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<T> {
+    return callScript((command) => this.command<T>(command), script, keys, args);
   }
 
   private publish(channel: string, bytes: Buffer): Promise<number> {
@@ -175,7 +189,7 @@ export class RedisBroker implements Broker {
   }
 
   async release(bindingIndex: number, id: string, token: string): Promise<void> {
-    await this.command(['EVAL', RELEASE, '1', this.idKey(bindingIndex, id), `${this.nodeId} ${token}`]);
+    await this.script(RELEASE, [this.idKey(bindingIndex, id)], [`${this.nodeId} ${token}`]);
   }
 
   async lookup(bindingIndex: number, id: string): Promise<IdClaim | null> {
@@ -191,25 +205,81 @@ export class RedisBroker implements Broker {
 
   /** An entry whose node is gone (killed before its TTL ran out): deleted if it still says the same. */
   private dropStale(key: string, raw: string): void {
-    this.command(['EVAL', RELEASE, '1', key, raw]).catch(() => {});
+    this.script(RELEASE, [key], [raw]).catch(() => {});
   }
 
+  /**
+   * Ids whose holder we know from an earlier push are published to that node
+   * directly (one PUBLISH, no script); the others go through the registry
+   * script. What a route got wrong (the node no longer holds the id, or is
+   * gone) is tried once more through the registry, so the report is the
+   * registry's truth either way.
+   */
   async pushToIds(bindingIndex: number, ids: readonly string[], push: BrokerPush): Promise<PushToIdsReport> {
+    const byNode = new Map<string, string[]>();
+    const unrouted: string[] = [];
+    for (const id of ids) {
+      const node = this.routes.get(bindingIndex, id);
+      if (node === undefined) unrouted.push(id);
+      else if (byNode.has(node)) (byNode.get(node) as string[]).push(id);
+      else byNode.set(node, [id]);
+    }
+    const parts: Array<Promise<PushPart>> = [...byNode].map(([node, nodeIds]) => this.pushByRoute(bindingIndex, node, nodeIds, push));
+    if (unrouted.length > 0) parts.push(this.pushByRegistry(bindingIndex, unrouted, push));
+    const first = await settleParts(parts, ids);
+    if (first.retry.length === 0) return stripRetry(first);
+    const done: PushPart = { ...first, retry: [] };
+    return stripRetry(await settleParts([Promise.resolve(done), this.pushByRegistry(bindingIndex, first.retry, push)], ids));
+  }
+
+  private async pushByRoute(bindingIndex: number, node: string, ids: string[], push: BrokerPush): Promise<PushPart> {
+    const from = this.nodeId;
+    let outcome: AckOutcome & { receivers: number };
+    try {
+      outcome = await this.ask(this.nodeChannel(node), (seq) => ({ t: 'ids', from, seq, b: bindingIndex, ids, cmd: push.cmd, flags: push.flags }), push.payload, false);
+    } catch (err) {
+      this.routes.forget(bindingIndex, ids);
+      if (!sentMaybe(err)) throw err;
+      return { delivered: [], offline: [], unconfirmed: [...ids], retry: [] };
+    }
+    if (outcome.receivers === 0) {
+      // The node is gone: the registry way reports these ids offline and deletes their stale entries.
+      this.routes.forget(bindingIndex, ids);
+      return { delivered: [], offline: [], unconfirmed: [], retry: [...ids] };
+    }
+    const part: PushPart = { delivered: [], offline: [], unconfirmed: [], retry: [] };
+    const answered = new Set<string>();
+    for (const ack of outcome.acks) {
+      for (const id of ack.delivered ?? []) answered.add(id);
+      part.delivered.push(...(ack.delivered ?? []));
+      // Not held there (any more): maybe logged in elsewhere since; the registry knows.
+      for (const id of ack.offline ?? []) answered.add(id);
+      part.retry.push(...(ack.offline ?? []));
+    }
+    for (const id of ids) if (!answered.has(id)) part.unconfirmed.push(id);
+    this.routes.forget(bindingIndex, part.retry);
+    this.routes.forget(bindingIndex, part.unconfirmed);
+    return part;
+  }
+
+  private async pushByRegistry(bindingIndex: number, ids: readonly string[], push: BrokerPush): Promise<PushPart> {
     const keyPrefix = this.idKey(bindingIndex, '');
     const wait = this.acks.open();
-    const header = JSON.stringify({ t: 'ids', from: this.nodeId, seq: wait.seq, b: bindingIndex, cmd: push.cmd, flags: push.flags });
+    // The header without its closing brace: the script appends each node's "ids" (no JSON decoding in Lua).
+    const header = JSON.stringify({ t: 'ids', from: this.nodeId, seq: wait.seq, b: bindingIndex, cmd: push.cmd, flags: push.flags }).slice(0, -1);
     let reply: PushToIdsReply;
     try {
-      const args = [String(ids.length), ...ids.map((id) => keyPrefix + id), this.nodeChannel(''), header, push.payload, this.nodeId, String(Buffer.byteLength(keyPrefix))];
-      reply = await this.command<PushToIdsReply>(['EVAL', PUSH_TO_IDS, ...args]);
+      const keys = ids.map((id) => keyPrefix + id);
+      reply = await this.script<PushToIdsReply>(PUSH_TO_IDS, keys, [this.nodeChannel(''), header, push.payload, this.nodeId, String(Buffer.byteLength(keyPrefix))]);
     } catch (err) {
       wait.cancel();
       // Never sent (Redis away, client offline): a failure. Lost in flight: it may have gone out.
       if (!sentMaybe(err)) throw err;
-      return { delivered: [], offline: [], unconfirmed: [...ids] };
+      return { delivered: [], offline: [], unconfirmed: [...ids], retry: [] };
     }
-    const report: PushToIdsReport = { delivered: [], offline: reply[0].map((i) => ids[i] as string), unconfirmed: [] };
+    const report: PushPart = { delivered: [], offline: reply[0].map((i) => ids[i] as string), unconfirmed: [], retry: [] };
     const sentTo: string[] = [];
+    const holders = new Map<string, string>();
     let receivers = 0;
     for (let k = 1; k < reply.length; k += 4) {
       const node = reply[k] as string;
@@ -224,6 +294,7 @@ export class RedisBroker implements Broker {
       } else {
         receivers += count;
         sentTo.push(...nodeIds);
+        for (const id of nodeIds) holders.set(id, node);
       }
     }
     if (sentTo.length === 0) {
@@ -238,6 +309,11 @@ export class RedisBroker implements Broker {
       report.offline.push(...(ack.offline ?? []));
     }
     for (const id of sentTo) if (!answered.has(id)) report.unconfirmed.push(id);
+    // Only a holder that confirmed becomes a route.
+    for (const id of report.delivered) {
+      const node = holders.get(id);
+      if (node !== undefined) this.routes.set(bindingIndex, id, node);
+    }
     return report;
   }
 
@@ -266,7 +342,7 @@ export class RedisBroker implements Broker {
     await Promise.all(
       [...node.heldIds()].map(async ({ bindingIndex, id, token }) => {
         try {
-          const kept = await this.command<number>(['EVAL', REFRESH, '1', this.idKey(bindingIndex, id), value(token), String(this.options.idTtlMs)]);
+          const kept = await this.script<number>(REFRESH, [this.idKey(bindingIndex, id)], [value(token), String(this.options.idTtlMs)]);
           if (kept === 0) await node.kick(bindingIndex, id, token);
         } catch {
           // Redis is away: the next beat (or the reconnect) tries again.
@@ -311,6 +387,34 @@ export class RedisBroker implements Broker {
   private answer(to: string, ack: Ack): void {
     this.publish(this.nodeChannel(to), encodeMessage(ack)).catch((err: unknown) => this.logger.warn({ err }, 'qrpc: an ack could not be sent; the sender reports it unconfirmed'));
   }
+}
+
+/**
+ * The parts of one push by id, together. A part that failed before anything
+ * was sent (Redis away) fails the whole push unless another part delivered
+ * (or may have delivered) something; then its ids are reported unconfirmed,
+ * never delivered, so the report does not hide bytes that went out.
+ */
+async function settleParts(parts: Array<Promise<PushPart>>, ids: readonly string[]): Promise<PushPart> {
+  const settled = await Promise.allSettled(parts);
+  const report: PushPart = { delivered: [], offline: [], unconfirmed: [], retry: [] };
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const wentOut = settled.some((s) => s.status === 'fulfilled' && s.value.delivered.length + s.value.unconfirmed.length > 0);
+  if (failed !== undefined && !wentOut) throw failed.reason;
+  const accounted = new Set<string>();
+  for (const s of settled) {
+    if (s.status === 'rejected') continue;
+    for (const key of ['delivered', 'offline', 'unconfirmed', 'retry'] as const) {
+      report[key].push(...s.value[key]);
+      for (const id of s.value[key]) accounted.add(id);
+    }
+  }
+  for (const id of ids) if (!accounted.has(id)) report.unconfirmed.push(id);
+  return report;
+}
+
+function stripRetry({ delivered, offline, unconfirmed }: PushPart): PushToIdsReport {
+  return { delivered, offline, unconfirmed };
 }
 
 function fanOutReport(outcome: AckOutcome & { receivers: number }): FanOutReport {

@@ -21,7 +21,8 @@ return 0`;
  * publishes one message per holding node straight from Redis (the message
  * is built here: a u32 header length, the header with that node's ids, the
  * payload), so a push crosses one hop, not a lookup and then a publish.
- * ARGV: node channel prefix, header JSON without ids, payload, our nodeId,
+ * ARGV: node channel prefix, header JSON without ids and without its closing
+ * brace (the ids are appended here, no JSON decoding in Lua), payload, our nodeId,
  * length of the key prefix (what precedes the id in a key).
  * Returns { offline key indexes, then per node: node, receivers, key indexes, claim values }.
  */
@@ -41,11 +42,9 @@ for i, key in ipairs(KEYS) do
   end
 end
 local result = { offline }
-local header = cjson.decode(ARGV[2])
 for _, node in ipairs(order) do
   local g = groups[node]
-  header.ids = g.ids
-  local h = cjson.encode(header)
+  local h = ARGV[2] .. ',"ids":' .. cjson.encode(g.ids) .. '}'
   local receivers = redis.call('PUBLISH', ARGV[1] .. node, struct.pack('>I4', #h) .. h .. ARGV[3])
   result[#result + 1] = node
   result[#result + 1] = receivers
