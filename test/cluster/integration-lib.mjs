@@ -8,8 +8,8 @@ import { pushCollector } from './cluster-helpers.mjs';
 const module = new URL('./fixtures/integration-worker.mjs', import.meta.url);
 
 /** A pool of `workers` processes; `admin(slot, cmd, arg)` asks worker `slot` to run a server.cluster call. */
-export async function startPool(workers = 2) {
-  const pool = await serveWorkers({ workers, module });
+export async function startPool(workers = 2, options = {}) {
+  const pool = await serveWorkers({ workers, module, ...options });
   const port = pool.ports[0];
   const adminConns = new Map();
   const who = new Map(); // slot -> { slot, pid, nodeId, adminPort }
