@@ -8,9 +8,7 @@ import { startPool } from './integration-lib.mjs';
 test("setId on worker 1 kicks alice's holder on worker 0: onKick's last frame, the notice, the close", async () => {
   const p = await startPool(2);
   try {
-    const first = await p.rawPeerOn(0);
-    first.sendFrame(2, 0, 1, 'alice');
-    await first.waitFrames(1);
+    const first = await p.rawLoginOn(0, 'alice');
     const second = await p.clientOn(1);
     await second.conn.call(1, 'alice'); // resolves after worker 0 ran the kick
     await first.waitClose();

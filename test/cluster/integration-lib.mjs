@@ -50,6 +50,14 @@ export async function startPool(workers = 2, options = {}) {
     throw new Error(`no raw peer reached worker ${slot} in 200 tries`);
   }
 
+  /** A RawPeer on worker `slot` logged in as `id` (cmd 1; its answer is frame 0). */
+  async function rawLoginOn(slot, id) {
+    const peer = await rawPeerOn(slot);
+    peer.sendFrame(2, 0, 1, id);
+    await peer.waitFrames(1);
+    return peer;
+  }
+
   async function whoIs(slot) {
     if (!who.has(slot)) await (await clientOn(slot)).conn.close();
     return who.get(slot);
@@ -83,5 +91,5 @@ export async function startPool(workers = 2, options = {}) {
     await pool.stop({ timeoutMs: 2_000 });
   }
 
-  return { pool, clientOn, rawPeerOn, whoIs, admin, crash, stop };
+  return { pool, clientOn, rawPeerOn, rawLoginOn, whoIs, admin, crash, stop };
 }

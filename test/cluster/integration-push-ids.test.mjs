@@ -9,9 +9,7 @@ import { startPool } from './integration-lib.mjs';
 test('pushToIds from worker 0 reaches alice on worker 1 byte for byte; the report says delivered / offline', async () => {
   const p = await startPool(2);
   try {
-    const alice = await p.rawPeerOn(1);
-    alice.sendFrame(2, 0, 1, 'alice');
-    await alice.waitFrames(1);
+    const alice = await p.rawLoginOn(1, 'alice');
     const carol = await p.clientOn(0);
     await carol.conn.call(1, 'carol');
     const w0 = await p.whoIs(0);
