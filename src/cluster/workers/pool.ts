@@ -18,7 +18,7 @@ export interface WorkersOptions {
   readyTimeoutMs?: number;
   /** Extra environment for the workers (on top of this process's). */
   env?: Record<string, string>;
-  /** The machine broker: how long a worker may take to confirm a push or kick (default 5000); later it is reported unconfirmed. */
+  /** The machine broker: how long a worker may take to confirm a push or kick (default 5000, whole ms >= 1); later it is reported unconfirmed. */
   confirmTimeoutMs?: number;
   logger?: Logger;
 }
