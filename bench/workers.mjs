@@ -7,7 +7,7 @@
 // /proc). Cells alternate (1, 2, 1, 2, ...) so drifting machine load hits both.
 //
 //   node bench/workers.mjs [--conns 2000] [--seconds 5] [--runs 3] [--workers 1,2] [--backend native|fallback]
-//                          [--mode processes|threads]
+//                          [--mode processes|threads] [--scheduling os|round-robin]
 // --mode threads (native only): worker threads of this process instead of
 // serveWorkers' processes, to compare the two; CPU is then this process's.
 import { spawn, execFileSync } from 'node:child_process';
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1,2' },
     backend: { type: 'string', default: 'native' },
     mode: { type: 'string', default: 'processes' },
+    scheduling: { type: 'string', default: 'os' },
   },
 });
 process.env.QRPC_BACKEND = args.backend;
@@ -70,7 +71,7 @@ async function threadPool(n) {
 }
 
 async function gateway(client, workers, conns, ms) {
-  const pool = args.mode === 'threads' ? await threadPool(workers) : await serveWorkers({ workers, module: new URL('./workers/worker.mjs', import.meta.url) });
+  const pool = args.mode === 'threads' ? await threadPool(workers) : await serveWorkers({ workers, module: new URL('./workers/worker.mjs', import.meta.url), scheduling: args.scheduling });
   // The connect phase is measured too: on the fallback node:cluster's primary accepts every connection and hands it to a worker.
   const primary0 = cpuUs(process.pid);
   const dialStart = performance.now();
@@ -117,7 +118,7 @@ for (let run = 0; run < Number(args.runs); run++) {
     );
   }
 }
-console.log(`gateway, ${conns} conns x 1 in flight, ${ms / 1000} s, C client, backend ${args.backend}, worker ${args.mode}, median of ${args.runs}:`);
+console.log(`gateway, ${conns} conns x 1 in flight, ${ms / 1000} s, C client, backend ${args.backend}, worker ${args.mode}, scheduling ${args.scheduling}, median of ${args.runs}:`);
 for (const [n, rs] of cells) {
   const req = rs.map((r) => r.reqPerS);
   console.log(`  ${n} worker(s): ${Math.round(median(req)).toLocaleString('en-US')} req/s (min ${Math.round(Math.min(...req))}, max ${Math.round(Math.max(...req))}), server CPU ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(2)} µs/req`);

@@ -5,6 +5,7 @@ import { QrpcError } from '../../protocol/errors.js';
 import { stderrLogger, type Logger } from '../../core/logger.js';
 import { packageRoot } from '../../transport/native/package-root.cjs';
 import { BrokerHub } from './broker-hub.js';
+import { applyScheduling, type WorkerScheduling } from './scheduling.js';
 import { WORKER_CONFIRM_ENV, WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isWorkerMessage, type BoundBinding, type PrimaryMessage } from './messages.js';
 
 export interface WorkersOptions {
@@ -20,6 +21,13 @@ export interface WorkersOptions {
   env?: Record<string, string>;
   /** The machine broker: how long a worker may take to confirm a push or kick (default 5000, whole ms >= 1); later it is reported unconfirmed. */
   confirmTimeoutMs?: number;
+  /**
+   * How connections of node:cluster-shared listeners (fallback, TLS, ws) reach the workers: 'os'
+   * (default: each worker accepts; a worker that dies leaves its unaccepted connections to the
+   * others) or 'round-robin' (the primary hands each on; one handed to a worker that dies is lost).
+   * Process-wide (node:cluster's schedulingPolicy); NODE_CLUSTER_SCHED_POLICY wins when this is unset.
+   */
+  scheduling?: WorkerScheduling;
   logger?: Logger;
 }
 
@@ -40,7 +48,7 @@ export class WorkerPool extends EventEmitter {
 
   /** @internal made by serveWorkers */
   constructor(
-    private readonly options: Required<Omit<WorkersOptions, 'module' | 'env' | 'confirmTimeoutMs'>> & { module: string; env: Record<string, string>; hub: BrokerHub },
+    private readonly options: Required<Omit<WorkersOptions, 'module' | 'env' | 'confirmTimeoutMs' | 'scheduling'>> & { module: string; env: Record<string, string>; hub: BrokerHub },
     private readonly sharedPorts: Array<number | null>,
     first: Worker,
     bound: BoundBinding[],
@@ -187,6 +195,7 @@ function checkOptions(o: WorkersOptions): void {
  */
 export async function serveWorkers(options: WorkersOptions): Promise<WorkerPool> {
   checkOptions(options);
+  applyScheduling(options.scheduling);
   const resolved = {
     workers: options.workers,
     module: options.module instanceof URL ? options.module.href : options.module,
