@@ -7,7 +7,7 @@
 // /proc). Cells alternate (1, 2, 1, 2, ...) so drifting machine load hits both.
 //
 //   node bench/workers.mjs [--conns 2000] [--seconds 5] [--runs 3] [--workers 1,2] [--backend native|fallback]
-//                          [--mode processes|threads]
+//                          [--mode processes|threads] [--scheduling os|round-robin]
 // --mode threads (native only): worker threads of this process instead of
 // serveWorkers' processes, to compare the two; CPU is then this process's.
 import { spawn, execFileSync } from 'node:child_process';
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1,2' },
     backend: { type: 'string', default: 'native' },
     mode: { type: 'string', default: 'processes' },
+    scheduling: { type: 'string', default: 'os' },
   },
 });
 process.env.QRPC_BACKEND = args.backend;
@@ -70,7 +71,10 @@ async function threadPool(n) {
 }
 
 async function gateway(client, workers, conns, ms) {
-  const pool = args.mode === 'threads' ? await threadPool(workers) : await serveWorkers({ workers, module: new URL('./workers/worker.mjs', import.meta.url) });
+  const pool = args.mode === 'threads' ? await threadPool(workers) : await serveWorkers({ workers, module: new URL('./workers/worker.mjs', import.meta.url), scheduling: args.scheduling });
+  // The connect phase is measured too: on the fallback node:cluster's primary accepts every connection and hands it to a worker.
+  const primary0 = cpuUs(process.pid);
+  const dialStart = performance.now();
   const c = spawn(client, [String(pool.ports[0]), 'gateway', String(conns), '1', '0', '0', String(ms), '120'], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const lines = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
@@ -82,12 +86,16 @@ async function gateway(client, workers, conns, ms) {
       }
     };
     await next('connected');
+    const connectMs = performance.now() - dialStart;
+    const primaryConnectUs = cpuUs(process.pid) - primary0;
     const cpu0 = pool.pids.reduce((a, pid) => a + cpuUs(pid), 0);
+    const primaryWindow0 = cpuUs(process.pid);
     c.stdin.write('go\n');
     const result = JSON.parse(await next('result'));
     const cpu = pool.pids.reduce((a, pid) => a + cpuUs(pid), 0) - cpu0;
+    const primaryWindowUs = cpuUs(process.pid) - primaryWindow0;
     if (result.errors) throw new Error(`${result.errors} wrong answers`);
-    return { reqPerS: result.value, cpuUsPerReq: cpu / result.count, requests: result.count };
+    return { reqPerS: result.value, cpuUsPerReq: cpu / result.count, requests: result.count, connectMs, primaryConnectUs, primaryWindowUs };
   } finally {
     c.stdin.end();
     c.kill();
@@ -104,10 +112,13 @@ for (let run = 0; run < Number(args.runs); run++) {
   for (const n of counts) {
     const r = await gateway(client, n, conns, ms);
     cells.get(n).push(r);
-    process.stderr.write(`run ${run + 1}, ${n} worker(s): ${Math.round(r.reqPerS)} req/s, ${r.cpuUsPerReq.toFixed(2)} µs CPU/req\n`);
+    process.stderr.write(
+      `run ${run + 1}, ${n} worker(s): ${Math.round(r.reqPerS)} req/s, ${r.cpuUsPerReq.toFixed(2)} µs CPU/req; ` +
+        `connecting ${conns}: ${Math.round(r.connectMs)} ms, primary CPU ${Math.round(r.primaryConnectUs / 1000)} ms; primary CPU in the window ${Math.round(r.primaryWindowUs / 1000)} ms\n`,
+    );
   }
 }
-console.log(`gateway, ${conns} conns x 1 in flight, ${ms / 1000} s, C client, backend ${args.backend}, worker ${args.mode}, median of ${args.runs}:`);
+console.log(`gateway, ${conns} conns x 1 in flight, ${ms / 1000} s, C client, backend ${args.backend}, worker ${args.mode}, scheduling ${args.scheduling}, median of ${args.runs}:`);
 for (const [n, rs] of cells) {
   const req = rs.map((r) => r.reqPerS);
   console.log(`  ${n} worker(s): ${Math.round(median(req)).toLocaleString('en-US')} req/s (min ${Math.round(Math.min(...req))}, max ${Math.round(Math.max(...req))}), server CPU ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(2)} µs/req`);

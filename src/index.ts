@@ -35,3 +35,6 @@ export type { ServerEventMap } from './server/server-events.js';
 export type { ConnectionEventMap } from './client/connection-events.js';
 export type { PushIteratorOptions } from './client/push-iterator.js';
 export type { ServerHealth, BindingHealth, ServerState } from './server/health.js';
+
+// issue 10 integration (workers × broker): how node:cluster-shared listeners spread connections
+export type { WorkerScheduling } from './cluster/workers/scheduling.js';

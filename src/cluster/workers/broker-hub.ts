@@ -22,7 +22,7 @@ export class BrokerHub {
   private readonly claims = new Map<string, IdClaim>();
   private readonly replies = new Map<Worker, PendingReplies>();
 
-  constructor(private readonly confirmTimeoutMs: number) {}
+  constructor(readonly confirmTimeoutMs: number) {}
 
   /** Serves a worker's broker from its first message on. */
   attach(worker: Worker): void {

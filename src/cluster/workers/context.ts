@@ -12,10 +12,20 @@ export class WorkerContext {
   private readonly ports: Array<number | null>;
   private machineBroker: MachineBroker | null = null;
 
-  /** @internal made by the worker entry */
-  constructor(id: number, ports: Array<number | null>) {
+  /** @internal made by the worker entry; confirmTimeoutMs is the hub's (serveWorkers' option) */
+  constructor(id: number, ports: Array<number | null>, private readonly confirmTimeoutMs = 5_000) {
     this.id = id;
     this.ports = ports;
+  }
+
+  /**
+   * The machine-local broker (the primary is its hub): pass it as the
+   * server's `broker` so pushes by id and to all, kicks and id lookups reach
+   * every worker of this machine. One per worker.
+   */
+  get broker(): MachineBroker {
+    // The hub answers within its own confirmTimeoutMs (it waits for the other workers that long): the margin covers the IPC hops.
+    return (this.machineBroker ??= new MachineBroker(this.confirmTimeoutMs + 5_000));
   }
 
   /**
@@ -23,15 +33,6 @@ export class WorkerContext {
    * SO_REUSEPORT; pure-JS ones: the node:cluster shared handle), and the port
    * the first worker bound for a native binding whose port was 0.
    */
-  /**
-   * The machine-local broker (the primary is its hub): pass it as the
-   * server's `broker` so pushes by id and to all, kicks and id lookups reach
-   * every worker of this machine. One per worker.
-   */
-  get broker(): MachineBroker {
-    return (this.machineBroker ??= new MachineBroker());
-  }
-
   bindings(list: BindingOptions[]): BindingOptions[] {
     return list.map((b, i) => {
       const port = this.ports[i] ?? null;

@@ -5,6 +5,8 @@ export const WORKER_ID_ENV = 'QRPC_WORKER_ID';
 export const WORKER_MODULE_ENV = 'QRPC_WORKER_MODULE';
 /** JSON list, one entry per binding: the port native bindings must share (SO_REUSEPORT), or null. */
 export const WORKER_PORTS_ENV = 'QRPC_WORKER_PORTS';
+/** The hub's confirmTimeoutMs: a worker's broker waits that long plus a margin for the hub's answer. */
+export const WORKER_CONFIRM_ENV = 'QRPC_WORKER_CONFIRM_MS';
 
 export interface BoundBinding {
   port: number;

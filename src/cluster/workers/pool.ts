@@ -5,7 +5,8 @@ import { QrpcError } from '../../protocol/errors.js';
 import { stderrLogger, type Logger } from '../../core/logger.js';
 import { packageRoot } from '../../transport/native/package-root.cjs';
 import { BrokerHub } from './broker-hub.js';
-import { WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isWorkerMessage, type BoundBinding, type PrimaryMessage } from './messages.js';
+import { applyScheduling, type WorkerScheduling } from './scheduling.js';
+import { WORKER_CONFIRM_ENV, WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isWorkerMessage, type BoundBinding, type PrimaryMessage } from './messages.js';
 
 export interface WorkersOptions {
   /** How many worker processes (e.g. os.availableParallelism()). */
@@ -18,8 +19,15 @@ export interface WorkersOptions {
   readyTimeoutMs?: number;
   /** Extra environment for the workers (on top of this process's). */
   env?: Record<string, string>;
-  /** The machine broker: how long a worker may take to confirm a push or kick (default 5000); later it is reported unconfirmed. */
+  /** The machine broker: how long a worker may take to confirm a push or kick (default 5000, whole ms >= 1); later it is reported unconfirmed. */
   confirmTimeoutMs?: number;
+  /**
+   * How connections of node:cluster-shared listeners (fallback, TLS, ws) reach the workers: 'os'
+   * (default: each worker accepts; a worker that dies leaves its unaccepted connections to the
+   * others) or 'round-robin' (the primary hands each on; one handed to a worker that dies is lost).
+   * Process-wide (node:cluster's schedulingPolicy); NODE_CLUSTER_SCHED_POLICY wins when this is unset.
+   */
+  scheduling?: WorkerScheduling;
   logger?: Logger;
 }
 
@@ -40,7 +48,7 @@ export class WorkerPool extends EventEmitter {
 
   /** @internal made by serveWorkers */
   constructor(
-    private readonly options: Required<Omit<WorkersOptions, 'module' | 'env' | 'confirmTimeoutMs'>> & { module: string; env: Record<string, string>; hub: BrokerHub },
+    private readonly options: Required<Omit<WorkersOptions, 'module' | 'env' | 'confirmTimeoutMs' | 'scheduling'>> & { module: string; env: Record<string, string>; hub: BrokerHub },
     private readonly sharedPorts: Array<number | null>,
     first: Worker,
     bound: BoundBinding[],
@@ -138,7 +146,7 @@ function startWorker(
   ports: Array<number | null>,
 ): Promise<{ worker: Worker; bound: BoundBinding[] }> {
   cluster.setupPrimary({ exec: workerMain(), args: [], serialization: 'advanced' });
-  const worker = cluster.fork({ ...options.env, [WORKER_ID_ENV]: String(id), [WORKER_MODULE_ENV]: options.module, [WORKER_PORTS_ENV]: JSON.stringify(ports) });
+  const worker = cluster.fork({ ...options.env, [WORKER_ID_ENV]: String(id), [WORKER_MODULE_ENV]: options.module, [WORKER_PORTS_ENV]: JSON.stringify(ports), [WORKER_CONFIRM_ENV]: String(options.hub.confirmTimeoutMs) });
   // Before the worker listens: its server starts the broker during listen().
   options.hub.attach(worker);
   return new Promise((resolve, reject) => {
@@ -171,6 +179,9 @@ function startWorker(
 function checkOptions(o: WorkersOptions): void {
   if (!Number.isInteger(o?.workers) || o.workers < 1) throw new QrpcError('ERR_INVALID_ARG', `workers must be a whole number >= 1, got ${String(o?.workers)}`);
   if (typeof o.module !== 'string' && !(o.module instanceof URL)) throw new QrpcError('ERR_INVALID_ARG', 'module must be a path or a file: URL of the worker module');
+  const confirm = o.confirmTimeoutMs;
+  // 0 would mean "wait forever" to the reply book: a push to a hung worker must end as unconfirmed.
+  if (confirm !== undefined && (!Number.isInteger(confirm) || confirm < 1)) throw new QrpcError('ERR_INVALID_ARG', `confirmTimeoutMs must be a whole number of ms >= 1, got ${String(confirm)}`);
   if (!cluster.isPrimary) throw new QrpcError('ERR_INVALID_ARG', 'serveWorkers() runs in the primary process, not in a worker');
 }
 
@@ -184,6 +195,7 @@ function checkOptions(o: WorkersOptions): void {
  */
 export async function serveWorkers(options: WorkersOptions): Promise<WorkerPool> {
   checkOptions(options);
+  applyScheduling(options.scheduling);
   const resolved = {
     workers: options.workers,
     module: options.module instanceof URL ? options.module.href : options.module,

@@ -7,7 +7,7 @@ import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 import type { Server } from '../../server/server.js';
 import { WorkerContext } from './context.js';
-import { WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isStopMessage, type WorkerMessage } from './messages.js';
+import { WORKER_CONFIRM_ENV, WORKER_ID_ENV, WORKER_MODULE_ENV, WORKER_PORTS_ENV, isStopMessage, type WorkerMessage } from './messages.js';
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
@@ -21,10 +21,11 @@ function isServer(x: unknown): x is Server {
 async function main(): Promise<void> {
   const id = Number(process.env[WORKER_ID_ENV]);
   const ports = JSON.parse(process.env[WORKER_PORTS_ENV] ?? '[]') as Array<number | null>;
+  const confirmTimeoutMs = Number(process.env[WORKER_CONFIRM_ENV] ?? 5_000);
   const spec = process.env[WORKER_MODULE_ENV]!;
   const mod = (await import(spec.startsWith('file:') ? spec : pathToFileURL(spec).href)) as { default?: unknown };
   if (typeof mod.default !== 'function') throw new Error(`worker module ${spec} has no default export function (worker) => Server`);
-  const server = await (mod.default as (w: WorkerContext) => unknown)(new WorkerContext(id, ports));
+  const server = await (mod.default as (w: WorkerContext) => unknown)(new WorkerContext(id, ports, confirmTimeoutMs));
   if (!isServer(server)) throw new Error(`the default export of ${spec} did not return a qrpc Server`);
   await server.listen();
   process.on('message', (m) => {
