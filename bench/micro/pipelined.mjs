@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Single-connection pipelined calls in one process (one server, one client, K calls in flight), for
+// comparing builds and the metrics hooks. Every cell loads its own copy of a build (dist/ + build/,
+// copied to a temporary directory), so no two cells share compiled code: when cells share one module
+// instance, a cell with hooks set makes the engine's functions polymorphic for the others too (seen
+// here: two identical builds 20% apart when one shared its module with the hooked cells).
+// Cells take turns in short batches, the order rotating each round, so a shared machine's load
+// falls on every cell alike.
+//
+//   node bench/micro/pipelined.mjs --tree before=/tmp/before --tree after=. [--modes off,noop]
+//        [--rounds 15] [--batch 20000] [--window 1000]
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+const { values } = parseArgs({
+  options: {
+    tree: { type: 'string', multiple: true, default: ['current=.'] },
+    modes: { type: 'string', default: 'off,noop' },
+    rounds: { type: 'string', default: '15' },
+    batch: { type: 'string', default: '20000' },
+    window: { type: 'string', default: '1000' },
+  },
+});
+const rounds = Number(values.rounds);
+const batch = Number(values.batch);
+const window = Number(values.window);
+const modes = values.modes.split(',');
+const scratch = mkdtempSync(path.join(tmpdir(), 'qrpc-pipelined-'));
+
+/** A private copy of a built tree: its own module instances and its own addon file. */
+function isolatedCopy(tree, tag) {
+  const dir = path.join(scratch, tag);
+  cpSync(path.join(tree, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  cpSync(path.join(tree, 'build', 'Release'), path.join(dir, 'build', 'Release'), { recursive: true });
+  for (const file of ['package.json', 'binding.gyp']) cpSync(path.join(tree, file), path.join(dir, file));
+  symlinkSync(path.resolve(tree, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+const noop = () => {};
+const emptyHooks = () => ({ request: noop, reset: noop, push: noop, bytes: noop, connectionOpened: noop, connectionClosed: noop, kick: noop });
+
+async function cell(name, tree, mode) {
+  const dir = isolatedCopy(path.resolve(tree), `${name}-${mode}`);
+  const q = await import(pathToFileURL(path.join(dir, 'dist', 'index.js')).href);
+  const hooks = mode === 'noop' ? emptyHooks : () => undefined;
+  const mux = new q.ServeMux();
+  mux.handle(0, (w, req) => w.reply(req.requestId, 1, req.payload));
+  const server = new q.Server([{ addr: '127.0.0.1:0', handler: mux, metrics: hooks() }]);
+  await server.listen();
+  const conn = await q.connect(`127.0.0.1:${server.address(0).port}`, { metrics: hooks() });
+  const payload = Buffer.from('0123456789abcdef');
+  const run = (n) =>
+    new Promise((resolve, reject) => {
+      let sent = 0;
+      let done = 0;
+      const onAnswer = () => {
+        if (++done === n) resolve();
+        else if (sent < n) send();
+      };
+      const send = () => {
+        sent++;
+        conn.call(0, payload).then(onAnswer, reject);
+      };
+      for (let i = 0; i < Math.min(window, n); i++) send();
+    });
+  return {
+    label: `${name}/${mode}`,
+    backend: q.backend().name,
+    run,
+    rates: [],
+    close: async () => {
+      await conn.close();
+      await server.shutdown({ timeoutMs: 500 });
+    },
+  };
+}
+
+const cells = [];
+for (const spec of values.tree) {
+  const [name, tree] = spec.split('=');
+  for (const mode of modes) cells.push(await cell(name, tree, mode));
+}
+for (const c of cells) await c.run(batch); // warm-up: every path compiled
+for (let r = 0; r < rounds; r++) {
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[(i + r) % cells.length];
+    const t0 = process.hrtime.bigint();
+    await c.run(batch);
+    c.rates.push(batch / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+}
+for (const c of cells) await c.close();
+rmSync(scratch, { recursive: true, force: true });
+
+const sorted = (xs) => [...xs].sort((a, b) => a - b);
+const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
+const k = (x) => `${Math.round(x / 1000)}k`;
+console.log(`backend ${cells[0].backend}; ${rounds} rounds x ${batch} calls, ${window} in flight, 16-byte payloads; each cell its own copy of its build`);
+const base = median(cells[0].rates);
+for (const c of cells) {
+  const s = sorted(c.rates);
+  const m = median(c.rates);
+  console.log(`${c.label.padEnd(16)} median ${k(m).padStart(6)} calls/s (${((m / base - 1) * 100).toFixed(1).padStart(6)}% vs ${cells[0].label})  range ${k(s[0])}-${k(s[s.length - 1])}`);
+}
