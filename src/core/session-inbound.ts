@@ -10,9 +10,9 @@ import { PAUSE_BACKLOG, PAUSE_OUTPUT } from './session-state.js';
 import { setDispatching } from './session-streams.js';
 import { freshNow, stretchNow } from './stretch-clock.js';
 import { FrameWriter } from './writer.js';
+import { RESOLVED } from './resolved.js';
 // The global is an accessor (as Buffer's): the module binding skips a getter call per measured request.
 
-const RESOLVED: Promise<void> = Promise.resolve();
 const TWO_32 = 2 ** 32;
 /** idHigh below this: idHigh * 2^32 + idLow is exact (below 2^53). */
 const KEY_HIGH_LIMIT = 0x200000;

@@ -11,10 +11,10 @@ import { RESET, SEND_DONE, step } from './stream-state.js';
 import { WRITE_QUEUED } from '../transport/types.js';
 import { StreamWriter, quietReject } from './writer.js';
 import { freshNow, stretchNow } from './stretch-clock.js';
+import { RESOLVED } from './resolved.js';
 
 export type { Role, SessionOptions, SessionHooks } from './session-options.js';
 
-const RESOLVED: Promise<void> = Promise.resolve();
 
 function oneFrameOnly(): QrpcError {
   return new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
