@@ -7,7 +7,7 @@
 // Cells take turns in short batches, the order rotating each round, so a shared machine's load
 // falls on every cell alike.
 //
-//   node bench/micro/pipelined.mjs --tree before=/tmp/before --tree after=. [--modes off,noop]
+//   node bench/micro/pipelined.mjs --tree before=/tmp/before --tree after=. [--modes off,noop,prom]
 //        [--rounds 15] [--batch 20000] [--window 1000]
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,16 @@ const emptyHooks = () => ({ request: noop, reset: noop, push: noop, bytes: noop,
 async function cell(name, tree, mode) {
   const dir = isolatedCopy(path.resolve(tree), `${name}-${mode}`);
   const q = await import(pathToFileURL(path.join(dir, 'dist', 'index.js')).href);
-  const hooks = mode === 'noop' ? emptyHooks : () => undefined;
+  let hooks = () => undefined;
+  if (mode === 'noop') hooks = emptyHooks;
+  else if (mode === 'prom') {
+    // The prom-client adapter (qrpc-node/prometheus), each side with its own registry's hooks.
+    const { Registry } = await import(pathToFileURL(path.join(dir, 'node_modules', 'prom-client', 'index.js')).href);
+    const { prometheusMetrics } = await import(pathToFileURL(path.join(dir, 'dist', 'metrics', 'prometheus.js')).href);
+    const metrics = prometheusMetrics({ registry: new Registry() });
+    let side = 0;
+    hooks = () => (side++ === 0 ? metrics.server() : metrics.client());
+  }
   const mux = new q.ServeMux();
   mux.handle(0, (w, req) => w.reply(req.requestId, 1, req.payload));
   const server = new q.Server([{ addr: '127.0.0.1:0', handler: mux, metrics: hooks() }]);
