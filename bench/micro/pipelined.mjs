@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { startEchoPair } from './echo-pair.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +47,7 @@ const emptyHooks = () => ({ request: noop, reset: noop, push: noop, bytes: noop,
 async function cell(name, tree, mode) {
   const dir = isolatedCopy(path.resolve(tree), `${name}-${mode}`);
   const q = await import(pathToFileURL(path.join(dir, 'dist', 'index.js')).href);
-  let hooks = () => undefined;
+  let hooks = () => null;
   if (mode === 'noop') hooks = emptyHooks;
   else if (mode === 'prom') {
     // The prom-client adapter (qrpc-node/prometheus), each side with its own registry's hooks.
@@ -56,35 +57,13 @@ async function cell(name, tree, mode) {
     let side = 0;
     hooks = () => (side++ === 0 ? metrics.server() : metrics.client());
   }
-  const mux = new q.ServeMux();
-  mux.handle(0, (w, req) => w.reply(req.requestId, 1, req.payload));
-  const server = new q.Server([{ addr: '127.0.0.1:0', handler: mux, metrics: hooks() }]);
-  await server.listen();
-  const conn = await q.connect(`127.0.0.1:${server.address(0).port}`, { metrics: hooks() });
-  const payload = Buffer.from('0123456789abcdef');
-  const run = (n) =>
-    new Promise((resolve, reject) => {
-      let sent = 0;
-      let done = 0;
-      const onAnswer = () => {
-        if (++done === n) resolve();
-        else if (sent < n) send();
-      };
-      const send = () => {
-        sent++;
-        conn.call(0, payload).then(onAnswer, reject);
-      };
-      for (let i = 0; i < Math.min(window, n); i++) send();
-    });
+  const { run, close } = await startEchoPair(q, { serverHooks: hooks(), clientHooks: hooks(), window });
   return {
     label: `${name}/${mode}`,
     backend: q.backend().name,
     run,
     rates: [],
-    close: async () => {
-      await conn.close();
-      await server.shutdown({ timeoutMs: 500 });
-    },
+    close,
   };
 }
 
