@@ -27,3 +27,21 @@ export async function startEchoPair(q, { serverHooks, clientHooks, window }) {
   };
   return { run, close };
 }
+
+/**
+ * Warms every cell up, then runs `rounds` rounds of one batch per cell, the order rotating each round so
+ * a shared machine's load falls on every cell alike. Records each batch's rate in c.rates, time in c.ns.
+ */
+export async function interleave(cells, rounds, batch) {
+  for (const c of cells) await c.run(batch);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[(i + r) % cells.length];
+      const t0 = process.hrtime.bigint();
+      await c.run(batch);
+      const ns = Number(process.hrtime.bigint() - t0);
+      c.ns = (c.ns ?? 0) + ns;
+      c.rates.push(batch / (ns / 1e9));
+    }
+  }
+}

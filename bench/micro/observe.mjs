@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { startEchoPair } from './echo-pair.mjs';
+import { interleave, startEchoPair } from './echo-pair.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name, fallback) => {
@@ -58,17 +58,7 @@ cells.push(await cell('off', path.join(ROOT, 'dist'), 'off'));
 cells.push(await cell('off-b', path.join(ROOT, 'dist'), 'off'));
 cells.push(await cell('noop', path.join(ROOT, 'dist'), 'noop'));
 cells.push(await cell('prom', path.join(ROOT, 'dist'), 'prom'));
-for (const c of cells) await c.run(batch); // warm-up: JIT every path
-for (let r = 0; r < rounds; r++) {
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells[(i + r) % cells.length];
-    const t0 = process.hrtime.bigint();
-    await c.run(batch);
-    const ns = Number(process.hrtime.bigint() - t0);
-    c.ns += ns;
-    c.rates.push(batch / (ns / 1e9));
-  }
-}
+await interleave(cells, rounds, batch);
 for (const c of cells) await c.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = cells[0];

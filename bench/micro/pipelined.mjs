@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { startEchoPair } from './echo-pair.mjs';
+import { interleave, startEchoPair } from './echo-pair.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -72,15 +72,7 @@ for (const spec of values.tree) {
   const [name, tree] = spec.split('=');
   for (const mode of modes) cells.push(await cell(name, tree, mode));
 }
-for (const c of cells) await c.run(batch); // warm-up: every path compiled
-for (let r = 0; r < rounds; r++) {
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells[(i + r) % cells.length];
-    const t0 = process.hrtime.bigint();
-    await c.run(batch);
-    c.rates.push(batch / (Number(process.hrtime.bigint() - t0) / 1e9));
-  }
-}
+await interleave(cells, rounds, batch);
 for (const c of cells) await c.close();
 rmSync(scratch, { recursive: true, force: true });
 
