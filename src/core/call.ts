@@ -57,9 +57,13 @@ export class Call {
   /** Runs when the whole answer is in, or failed (timers, abort listeners). */
   private cleanup: (() => void) | null = null;
   private readonly owner: CallOwner;
-  /** @internal Set when the client's metrics measure this call: its cmd and when it was sent (stretchNow()); -1 = not measured. */
+  /**
+   * @internal Set when the client's metrics measure this call: its cmd and when it was sent; null = not
+   * measured. Null rather than -1 keeps the field tagged: a double-typed field would box a number on
+   * every Call, measured or not.
+   */
   measuredCmd = 0;
-  measuredSince = -1;
+  measuredSince: number | null = null;
 
   /** @internal this side sent its done frame or a reset */
   get selfClosed(): boolean {
@@ -116,7 +120,7 @@ export class Call {
     this.state = next;
     if (this.first === null) {
       this.first = frame;
-      if (this.measuredSince >= 0) this.owner.callSettled(this, 'ok');
+      if (this.measuredSince !== null) this.owner.callSettled(this, 'ok');
       if (!done) this.rest = new FrameQueue(this.owner.queueLimit, this.owner);
       const resolve = this.resolveFirst;
       if (resolve !== null) {
@@ -140,7 +144,7 @@ export class Call {
     if (this.first === null) {
       if (this.error !== null) return;
       this.error = error;
-      if (this.measuredSince >= 0) this.owner.callSettled(this, error.code);
+      if (this.measuredSince !== null) this.owner.callSettled(this, error.code);
       const reject = this.rejectFirst;
       if (reject !== null) {
         this.resolveFirst = this.rejectFirst = null;

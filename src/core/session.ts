@@ -138,7 +138,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
 
   /** CallOwner: the call's first answer frame arrived, or it failed; reported in the Call's own settle path (no promise reaction). */
   callSettled(call: Call, outcome: string): void {
-    this.options.metrics!.request(call.measuredCmd, outcome, (stretchNow() - call.measuredSince) / 1000);
+    this.options.metrics!.request(call.measuredCmd, outcome, (stretchNow() - call.measuredSince!) / 1000);
   }
 
   /** A call refused before anything was sent still counts as a failed request (the time is 0: nothing was sent). */
