@@ -6,11 +6,14 @@
 //   prom    — this build, the prom-client adapter on both sides (what a user pays)
 // All cells live in one process and take turns in short batches, the order rotating each round, so
 // the load of a shared machine falls on every cell alike (separate runs minutes apart did not compare).
+// Note: the cells of this build share one module instance, so the hooked cells' feedback reaches the
+// unhooked ones; bench/micro/pipelined.mjs gives every cell its own copy of its build.
 //
 //   node bench/micro/observe.mjs --before /tmp/observe-before [--rounds 30] [--batch 10000] [--window 128]
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Registry } from 'prom-client';
+import { interleave, startEchoPair } from './echo-pair.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name, fallback) => {
@@ -37,38 +40,14 @@ async function cell(name, dist, mode) {
     serverHooks = metrics.server();
     clientHooks = metrics.client();
   }
-  const mux = new q.ServeMux();
-  mux.handle(0, (w, req) => w.reply(req.requestId, 1, req.payload));
-  const server = new q.Server([{ addr: '127.0.0.1:0', handler: mux, ...(serverHooks ? { metrics: serverHooks } : {}) }]);
-  await server.listen();
-  const conn = await q.connect(`127.0.0.1:${server.address(0).port}`, clientHooks ? { metrics: clientHooks } : {});
-  const payload = Buffer.from('0123456789abcdef');
-  const run = (n) =>
-    new Promise((resolve, reject) => {
-      let sent = 0;
-      let done = 0;
-      const next = () => {
-        if (done === n) return resolve();
-        if (sent < n) {
-          sent++;
-          conn.call(0, payload).then(() => {
-            done++;
-            next();
-          }, reject);
-        }
-      };
-      for (let i = 0; i < Math.min(window, n); i++) next();
-    });
+  const { run, close } = await startEchoPair(q, { serverHooks, clientHooks, window });
   return {
     name,
     backend: q.backend().name,
     run,
     rates: [],
     ns: 0,
-    close: async () => {
-      await conn.close();
-      await server.shutdown({ timeoutMs: 500 });
-    },
+    close,
   };
 }
 
@@ -79,17 +58,7 @@ cells.push(await cell('off', path.join(ROOT, 'dist'), 'off'));
 cells.push(await cell('off-b', path.join(ROOT, 'dist'), 'off'));
 cells.push(await cell('noop', path.join(ROOT, 'dist'), 'noop'));
 cells.push(await cell('prom', path.join(ROOT, 'dist'), 'prom'));
-for (const c of cells) await c.run(batch); // warm-up: JIT every path
-for (let r = 0; r < rounds; r++) {
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells[(i + r) % cells.length];
-    const t0 = process.hrtime.bigint();
-    await c.run(batch);
-    const ns = Number(process.hrtime.bigint() - t0);
-    c.ns += ns;
-    c.rates.push(batch / (ns / 1e9));
-  }
-}
+await interleave(cells, rounds, batch);
 for (const c of cells) await c.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = cells[0];

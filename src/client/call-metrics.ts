@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { CompleteMetricsHooks } from '../core/metrics-hooks.js';
 
-/** Reports a client request when its first answer frame arrives (outcome 'ok') or it fails (outcome: the error's code). */
-export function measureAnswer(metrics: CompleteMetricsHooks, cmd: number, started: number, answer: Promise<unknown>): void {
-  answer.then(
-    () => metrics.request(cmd, 'ok', (performance.now() - started) / 1000),
-    (err: { code?: unknown }) => metrics.request(cmd, typeof err?.code === 'string' ? err.code : 'error', (performance.now() - started) / 1000),
-  );
+/**
+ * Reports a client call that failed before it reached a session (not connected, or the wait for the
+ * reconnection failed); outcome: the error's code. Calls on a session are measured by the session itself.
+ */
+export function measureFailure(metrics: CompleteMetricsHooks, cmd: number, started: number, failure: Promise<unknown>): void {
+  failure.catch((err: { code?: unknown }) => metrics.request(cmd, typeof err?.code === 'string' ? err.code : 'error', (performance.now() - started) / 1000));
 }

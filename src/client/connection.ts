@@ -16,7 +16,7 @@ import { completeMetricsHooks, type CompleteMetricsHooks } from '../core/metrics
 import { emitErrorIfHeard, emitGuarded, runPushSubscriber } from '../util/emit.js';
 import type { ConnectionEventMap } from './connection-events.js';
 import { PushIterator, type PushIteratorOptions } from './push-iterator.js';
-import { measureAnswer } from './call-metrics.js';
+import { measureFailure } from './call-metrics.js';
 
 /**
  * Picks the transport an address is dialled with: injected (not imported) so
@@ -240,36 +240,34 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   request(cmd: number, flags: typeof Flags.Push, payload?: PayloadInput): { requestId: bigint; response: null };
   request(cmd: number, flags?: number, payload?: PayloadInput): { requestId: bigint; response: Call };
   request(cmd: number, flags: number = 0, payload?: PayloadInput): { requestId: bigint; response: Call | null } {
-    const metrics = this.metrics;
-    if (metrics === null) return this.current().request(cmd, flags, payload);
-    const started = performance.now();
-    const sent = this.current().request(cmd, flags, payload);
-    if (sent.response !== null) measureAnswer(metrics, cmd, started, sent.response.frame());
-    return sent;
+    // With metrics, the session measures its calls (Call's settle path).
+    return this.current().request(cmd, flags, payload);
   }
 
   /** Non-blocking request resolved with the first frame of the answer. */
   call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
-    const metrics = this.metrics;
-    if (metrics === null) return this.callOn(cmd, payload, options);
-    const started = performance.now();
-    const answer = this.callOn(cmd, payload, options);
-    measureAnswer(metrics, cmd, started, answer);
-    return answer;
-  }
-
-  private callOn(cmd: number, payload: PayloadInput, options: WaitOptions & { flags?: number }): Promise<Frame> {
     const s = this.session;
     if (s !== null && !s.isClosing) return s.call(cmd, payload, options);
+    return this.callDisconnected(cmd, payload, options);
+  }
+
+  /** call() without an open session: it waits for the reconnection (whileDisconnected 'wait') or fails now. */
+  private callDisconnected(cmd: number, payload: PayloadInput, options: WaitOptions & { flags?: number }): Promise<Frame> {
+    const metrics = this.metrics;
     if (this.options.whileDisconnected === 'wait' && this.reconnecting) {
-      return this.nextSession(options).then((session) => session.call(cmd, payload, options));
+      const next = this.nextSession(options);
+      // Measured from here only if the wait fails; once connected the session measures the call from its sending.
+      if (metrics !== null) measureFailure(metrics, cmd, performance.now(), next);
+      return next.then((session) => session.call(cmd, payload, options));
     }
     try {
       this.current();
     } catch (err) {
-      return Promise.reject(err);
+      const failed = Promise.reject(err);
+      if (metrics !== null) measureFailure(metrics, cmd, performance.now(), failed);
+      return failed;
     }
-    return s!.call(cmd, payload, options);
+    return this.session!.call(cmd, payload, options);
   }
 
   private nextSession(options: WaitOptions): Promise<Session<Connection>> {
@@ -296,12 +294,7 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
 
   /** Opens a streamed request; `signal` / `timeoutMs` cover the whole exchange. */
   streamRequest(cmd: number, flags: number = 0, payload?: PayloadInput, options?: StreamOptions): OpenedStream {
-    const metrics = this.metrics;
-    if (metrics === null) return this.current().streamRequest(cmd, flags, payload, options);
-    const started = performance.now();
-    const opened = this.current().streamRequest(cmd, flags, payload, options);
-    measureAnswer(metrics, cmd, started, opened.response.frame());
-    return opened;
+    return this.current().streamRequest(cmd, flags, payload, options);
   }
 
   /** Client → server push (no answer); resolves with its ID once queued (rejects, never unhandled, when it cannot be sent). */

@@ -25,6 +25,8 @@ export const NO_WAIT_OPTIONS: Readonly<WaitOptions & { flags?: number }> = Objec
 /** The connection a call belongs to: it sends the reset when the caller gives up, and bounds buffered answers. */
 export interface CallOwner extends QueuePressure {
   abortCall(call: Call, error: QrpcError): void;
+  /** The client's request metric: the call's first answer frame arrived ('ok') or it failed (the error's code). */
+  callSettled(call: Call, outcome: string): void;
   /** Bytes of a streamed answer buffered unread before the connection stops reading. */
   readonly queueLimit: number;
 }
@@ -55,6 +57,13 @@ export class Call {
   /** Runs when the whole answer is in, or failed (timers, abort listeners). */
   private cleanup: (() => void) | null = null;
   private readonly owner: CallOwner;
+  /**
+   * @internal Set when the client's metrics measure this call: its cmd and when it was sent; null = not
+   * measured. Null rather than -1 keeps the field tagged: a double-typed field would box a number on
+   * every Call, measured or not.
+   */
+  measuredCmd = 0;
+  measuredSince: number | null = null;
 
   /** @internal this side sent its done frame or a reset */
   get selfClosed(): boolean {
@@ -111,6 +120,7 @@ export class Call {
     this.state = next;
     if (this.first === null) {
       this.first = frame;
+      if (this.measuredSince !== null) this.owner.callSettled(this, 'ok');
       if (!done) this.rest = new FrameQueue(this.owner.queueLimit, this.owner);
       const resolve = this.resolveFirst;
       if (resolve !== null) {
@@ -134,6 +144,7 @@ export class Call {
     if (this.first === null) {
       if (this.error !== null) return;
       this.error = error;
+      if (this.measuredSince !== null) this.owner.callSettled(this, error.code);
       const reject = this.rejectFirst;
       if (reject !== null) {
         this.resolveFirst = this.rejectFirst = null;

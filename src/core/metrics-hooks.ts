@@ -25,7 +25,12 @@ export type Direction = 'in' | 'out';
  * Without the option none of this runs: the engine checks one shared field.
  */
 export interface MetricsHooks {
-  /** A request finished. Server: handler run time (Go's latency). Client: from sending to the first answer frame. */
+  /**
+   * A request finished. Server: handler run time (Go's latency). Client: from sending to the first answer frame.
+   * The clock is read once per synchronous stretch where readings could only differ by the engine's own work:
+   * answers that arrived in one read share their arrival time, and a handler dispatched right after another
+   * in the same stretch starts at that one's end. A call refused before it was sent reports 0 seconds.
+   */
   request?(cmd: number, outcome: RequestOutcome, seconds: number): void;
   /** A reset frame arrived from the peer ('in') or was sent ('out'); `reason` is its cmd. */
   reset?(direction: Direction, reason: number): void;

@@ -8,11 +8,11 @@ import { RequestQueue } from './request-queue.js';
 import { SessionOutbound } from './session-outbound.js';
 import { PAUSE_BACKLOG, PAUSE_OUTPUT } from './session-state.js';
 import { setDispatching } from './session-streams.js';
+import { freshNow, stretchNow } from './stretch-clock.js';
 import { FrameWriter } from './writer.js';
+import { RESOLVED } from './resolved.js';
 // The global is an accessor (as Buffer's): the module binding skips a getter call per measured request.
-import { performance } from 'node:perf_hooks';
 
-const RESOLVED: Promise<void> = Promise.resolve();
 const TWO_32 = 2 ** 32;
 /** idHigh below this: idHigh * 2^32 + idLow is exact (below 2^53). */
 const KEY_HIGH_LIMIT = 0x200000;
@@ -276,7 +276,8 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
       this.onUnknownCmd(req);
       return;
     }
-    const started = metrics !== null ? performance.now() : 0;
+    // Back to back synchronous handlers share a reading: the end of one is the start of the next.
+    const started = metrics !== null ? stretchNow() : 0;
     const nonBlocking = isNonBlock(req.flags);
     if (nonBlocking) {
       if (this.options.maxInflightNonBlocking > 0 && this.inflightNonBlocking >= this.options.maxInflightNonBlocking) {
@@ -312,12 +313,12 @@ export abstract class SessionInbound<C> extends SessionOutbound<C> {
     }
   }
 
-  /** Every request gets an answer: a handler that ends without its final frame is answered with a reset. `started`: performance.now() at dispatch, with metrics. */
+  /** Every request gets an answer: a handler that ends without its final frame is answered with a reset. `started`: stretchNow() at dispatch, with metrics. */
   private handlerDone(req: RequestFrame, nonBlocking: boolean, error: unknown, started: number): void {
     const metrics = this.options.metrics;
     if (metrics !== null) {
       const outcome = error !== null ? 'error' : req.selfClosed && !req.cancelled ? 'ok' : 'reset';
-      metrics.request(req.cmd, outcome, (performance.now() - started) / 1000);
+      metrics.request(req.cmd, outcome, (freshNow() - started) / 1000);
     }
     this.activeHandlers--;
     if (!nonBlocking) this.blockingBusy = false;

@@ -10,8 +10,8 @@ import { SessionStreams } from './session-streams.js';
 import { PAUSE_OUTPUT, PAUSE_STREAMS } from './session-state.js';
 import { SELF_CLOSED, SEND, SEND_DONE, step } from './stream-state.js';
 import { quietReject } from './writer.js';
+import { RESOLVED } from './resolved.js';
 
-const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = Buffer.alloc(0);
 /** The length field is 32 bits and counts the 12 header bytes after itself. */
 const MAX_WIRE_PAYLOAD = 0xffffffff - MIN_LENGTH;

@@ -10,10 +10,11 @@ import { PAUSE_THROTTLE } from './session-state.js';
 import { RESET, SEND_DONE, step } from './stream-state.js';
 import { WRITE_QUEUED } from '../transport/types.js';
 import { StreamWriter, quietReject } from './writer.js';
+import { freshNow, stretchNow } from './stretch-clock.js';
+import { RESOLVED } from './resolved.js';
 
 export type { Role, SessionOptions, SessionHooks } from './session-options.js';
 
-const RESOLVED: Promise<void> = Promise.resolve();
 
 function oneFrameOnly(): QrpcError {
   return new QrpcError('ERR_INVALID_ARG', 'request() sends one frame: use streamRequest() for streams and reset() for resets');
@@ -115,6 +116,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     if (buf.length > this.maxPayload) this.checkSize(buf);
     const call = this.newCall();
     this.track(call);
+    if (this.options.metrics !== null) this.measure(call, cmd);
     if ((flags & Flags.Codec) === 0 && this.outChain === null) {
       // A fresh call on an open connection: nothing to look up, encode or wait behind.
       call.state = step(call.state, SEND_DONE);
@@ -125,6 +127,27 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
       this.settleOpening(call, this.sendFrame(call.requestId, flags, cmd, buf, false, call));
     }
     return call;
+  }
+
+  /** A client's calls are measured from here (the request metric); a server's calls to its clients are not. */
+  private measure(call: Call, cmd: number): void {
+    if (this.options.role !== 'client') return;
+    call.measuredCmd = cmd;
+    call.measuredSince = freshNow();
+  }
+
+  /** CallOwner: the call's first answer frame arrived, or it failed; reported in the Call's own settle path (no promise reaction). */
+  callSettled(call: Call, outcome: string): void {
+    this.options.metrics!.request(call.measuredCmd, outcome, (stretchNow() - call.measuredSince!) / 1000);
+  }
+
+  /** A call refused before anything was sent still counts as a failed request (the time is 0: nothing was sent). */
+  private refusedCall(cmd: number, err: unknown): Promise<never> {
+    if (this.options.metrics !== null && this.options.role === 'client') {
+      const code = (err as { code?: unknown })?.code;
+      this.options.metrics.request(cmd, typeof code === 'string' ? code : 'error', 0);
+    }
+    return quietReject(err);
   }
 
   /** If a request's first frame cannot be sent (codec error, closed), the caller's wait fails with that error. */
@@ -146,14 +169,14 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
   /** Non-blocking request, resolved with the answer's first frame. An already aborted signal sends nothing. */
   call(cmd: number, payload?: PayloadInput, options: WaitOptions & { flags?: number } = NO_WAIT_OPTIONS): Promise<Frame> {
     const signal = options.signal;
-    if (signal !== undefined && signal.aborted) return quietReject(abortedError(signal));
+    if (signal !== undefined && signal.aborted) return this.refusedCall(cmd, abortedError(signal));
     let call: Call;
     try {
       const flags = checkFlags(options.flags ?? 0) | Flags.NB;
       if (flags & Flags.Push) throw new QrpcError('ERR_INVALID_ARG', 'call() waits for an answer; a push has none: use push()');
       call = this.openCall(cmd, flags, payload);
     } catch (err) {
-      return quietReject(err);
+      return this.refusedCall(cmd, err);
     }
     return call.frame(options);
   }
@@ -173,6 +196,7 @@ export class Session<C = unknown> extends SessionInbound<C> implements Connectio
     this.checkSize(buf);
     const call = this.newCall();
     this.track(call);
+    if (this.options.metrics !== null) this.measure(call, cmd);
     const base = flags & (Flags.NB | Flags.Codec);
     // StreamEnd in `flags` makes a one-frame stream (Go's StreamRequest with StreamEndFlag): our half ends with it.
     const sent = this.sendOpening(call, base | Flags.Stream | (flags & Flags.StreamEnd), cmd, buf);
