@@ -45,7 +45,9 @@ test('a crashed worker restarts; its client reconnects; the other worker is unto
     // The victim's next call goes out on a new connection, to a live worker.
     const [, pid] = await answer(victim);
     assert.ok([restart.pid, pid1].includes(Number(pid)));
-    assert.is(disconnects.get(victim), 1);
+    // At least the crash; natively a reconnect can also land in the dying worker's own SO_REUSEPORT queue
+    // and be reset before the kernel stops routing there (seen under load), which the client rides out the same way.
+    assert.ok(disconnects.get(victim) >= 1, `the victim saw the crash (${disconnects.get(victim)} disconnects)`);
     // The bystander kept its one connection to slot 1 throughout.
     assert.equal((await answer(bystander)).slice(0, 2), ['1', String(pid1)]);
     assert.is(disconnects.get(bystander), undefined);
