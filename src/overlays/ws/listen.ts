@@ -1,12 +1,11 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../../transport/types.js';
 import type { ResolvedWsServer } from './options.js';
 import { ThrottleGate, heldLimit } from '../../transport/throttle-gate.js';
-import { listenTarget, listeningFd, netListenArgs } from '../../transport/listen-target.js';
+import { startNetListener } from '../../transport/listen-target.js';
 import { WsConnection } from './connection.js';
 
 /** Headroom over maxFrameSize for a message: the 4 length bytes and a little slack (one frame per message from Go). */
@@ -66,27 +65,7 @@ export function listenWs(
       if (!allowed) return refuse(socket, 403, 'Forbidden');
       wss.handleUpgrade(req, socket, head, (conn) => gate.offer(conn));
     });
-    server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
-    server.listen(netListenArgs(options), () => {
-      const addr = server.address() as AddressInfo;
-      resolve({
-        host: addr.address,
-        port: addr.port,
-        family: addr.family,
-        pause: () => gate.pause(),
-        resume: () => gate.resume(),
-        close() {
-          gate.dropAll();
-          return new Promise<void>((done) => {
-            if (!server.listening) return done();
-            server.close(() => done());
-            // Requests waiting on keep-alive would hold close(); upgraded connections are the core's to close.
-            server.closeIdleConnections();
-            setImmediate(done);
-          });
-        },
-        fd: () => listeningFd(server),
-      });
-    });
+    // Requests waiting on keep-alive would hold close(); upgraded connections are the core's to close.
+    startNetListener(server, options, gate, { whileClosing: () => server.closeIdleConnections() }).then(resolve, reject);
   });
 }

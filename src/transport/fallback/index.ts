@@ -3,44 +3,22 @@ import { QrpcError } from '../../protocol/errors.js';
 import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, type TransportConnection, type TransportListener } from '../types.js';
 import { FallbackConnection } from './connection.js';
 import { ThrottleGate, heldLimit } from '../throttle-gate.js';
-import { listenTarget, listeningFd, netListenArgs } from '../listen-target.js';
+import { startNetListener } from '../listen-target.js';
 
 /** The pure-TypeScript backend on node:net. */
 export const fallbackTransport: Transport = {
   name: 'fallback',
 
   listen(options: ListenOptions, onConnection: (conn: TransportConnection) => void): Promise<TransportListener> {
-    return new Promise((resolve, reject) => {
-      // Throttled sockets wait in the gate, unread, until resume().
-      const gate = new ThrottleGate<net.Socket>(
-        heldLimit(options.backlog),
-        (socket) => onConnection(new FallbackConnection(socket, options)),
-        (socket) => !socket.destroyed,
-        (socket) => socket.destroy(),
-      );
-      const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => gate.offer(socket));
-      server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
-      server.listen(netListenArgs(options), () => {
-        const addr = server.address() as net.AddressInfo;
-        resolve({
-          host: addr.address,
-          port: addr.port,
-          family: addr.family,
-          pause: () => gate.pause(),
-          resume: () => gate.resume(),
-          close() {
-            gate.dropAll();
-            return new Promise<void>((done) => {
-              if (!server.listening) return done();
-              server.close(() => done());
-              // Existing connections keep the server open; close() must not wait for them.
-              setImmediate(done);
-            });
-          },
-          fd: () => listeningFd(server),
-        });
-      });
-    });
+    // Throttled sockets wait in the gate, unread, until resume().
+    const gate = new ThrottleGate<net.Socket>(
+      heldLimit(options.backlog),
+      (socket) => onConnection(new FallbackConnection(socket, options)),
+      (socket) => !socket.destroyed,
+      (socket) => socket.destroy(),
+    );
+    const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => gate.offer(socket));
+    return startNetListener(server, options, gate);
   },
 
   connect(options: ConnectOptions): Promise<TransportConnection> {

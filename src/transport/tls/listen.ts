@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { ThrottleGate, heldLimit } from '../throttle-gate.js';
-import { listenTarget, listeningFd, netListenArgs } from '../listen-target.js';
+import { startNetListener } from '../listen-target.js';
 import tls from 'node:tls';
 import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../types.js';
@@ -84,31 +84,14 @@ export function listenTls(options: ListenOptions, onConnection: (conn: Transport
     // Throttled sockets wait in the gate, unread (and not yet handshaking), until resume().
     const gate = new ThrottleGate<net.Socket>(heldLimit(options.backlog), accept, (raw) => !raw.destroyed, (raw) => raw.destroy());
     const server = net.createServer({ pauseOnConnect: true, noDelay: options.noDelay }, (raw) => gate.offer(raw));
-    server.once('error', (err) => reject(new QrpcError('ERR_SOCKET', `listen ${listenTarget(options)}: ${err.message}`, { cause: err })));
-    server.listen(netListenArgs(options), () => {
-      const addr = server.address() as net.AddressInfo;
-      resolve({
-        host: addr.address,
-        port: addr.port,
-        family: addr.family,
-        pause: () => gate.pause(),
-        resume: () => gate.resume(),
-        close() {
-          closed = true;
-          gate.dropAll();
-          // A handshake still running would otherwise deliver a connection to a closed listener (and
-          // keep the process up to handshakeTimeout). Untracked, they end at secureConnection or the timeout.
-          if (!untracked) for (const raw of [...handshaking.keys()]) raw.destroy();
-          handshaking.clear();
-          return new Promise<void>((done) => {
-            if (!server.listening) return done();
-            server.close(() => done());
-            // Existing connections keep the server open; close() must not wait for them.
-            setImmediate(done);
-          });
-        },
-        fd: () => listeningFd(server),
-      });
-    });
+    startNetListener(server, options, gate, {
+      onClose() {
+        closed = true;
+        // A handshake still running would otherwise deliver a connection to a closed listener (and
+        // keep the process up to handshakeTimeout). Untracked, they end at secureConnection or the timeout.
+        if (!untracked) for (const raw of [...handshaking.keys()]) raw.destroy();
+        handshaking.clear();
+      },
+    }).then(resolve, reject);
   });
 }
