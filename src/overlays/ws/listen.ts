@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { QrpcError } from '../../protocol/errors.js';
 import type { ListenOptions, TransportConnection, TransportListener } from '../../transport/types.js';
 import type { ResolvedWsServer } from './options.js';
 import { ThrottleGate, heldLimit } from '../../transport/throttle-gate.js';
