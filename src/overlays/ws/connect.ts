@@ -45,7 +45,7 @@ export function connectWs(path: string, options: ConnectOptions): Promise<Transp
       socket.off('error', fail);
       socket.removeAllListeners('close');
       // The connection takes over the socket's events from here (it pauses reading until attach()).
-      resolve(new WsConnection(socket, options));
+      resolve(new WsConnection(socket, options, 'client'));
     });
   });
 }

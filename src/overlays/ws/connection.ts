@@ -5,6 +5,7 @@ import type { WebSocket, RawData } from 'ws';
 import { QrpcError } from '../../protocol/errors.js';
 import { MessageInput, type MessageInputOwner } from '../../transport/message-input.js';
 import { MessageOutput, frameMessage } from '../../transport/message-output.js';
+import { encodeMessages } from './message-frames.js';
 import { WRITE_CLOSED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../../transport/types.js';
 
 /** WebSocket close codes (RFC 6455 §7.4.1) this overlay sends. */
@@ -27,7 +28,8 @@ const nextTick = process.nextTick;
  * One qrpc connection carried by a `ws` WebSocket. Inbound binary messages
  * are one byte stream for the frame parser (a message may hold several frames
  * or part of one, as Go's receiver allows); outbound, every frame is one
- * binary message (as Go sends), handed to the socket corked once per tick.
+ * binary message (as Go sends), the tick's messages encoded here into one
+ * socket write (ws keeps the handshake, the receiver and control frames).
  */
 export class WsConnection implements TransportConnection, MessageInputOwner {
   closed = false;
@@ -49,9 +51,12 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** Client messages are masked (RFC 6455 §5.3); a server's are not. */
+  private readonly masked: boolean;
 
-  constructor(ws: WebSocket, options: SocketOptions) {
+  constructor(ws: WebSocket, options: SocketOptions, role: 'client' | 'server') {
     this.ws = ws;
+    this.masked = role === 'client';
     this.options = options;
     this.input = new MessageInput(options, this);
     this.output = new MessageOutput(ws, options.highWaterMark, nextTick, this.flush);
@@ -187,11 +192,15 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   private readonly flush = (): void => {
     const pending = this.output.take();
     if (pending.length === 0 || this.closed) return;
-    const ws = this.ws;
-    this.socket.cork();
-    for (let i = 0; i < pending.length; i++) ws.send(pending[i], { binary: true, compress: false, fin: true });
-    this.socket.uncork();
-    if (this.socket.writableNeedDrain) this.armWriteTimer();
+    const chunks = encodeMessages(pending, this.masked);
+    const socket = this.socket;
+    if (chunks.length === 1) socket.write(chunks[0]);
+    else {
+      socket.cork();
+      for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]);
+      socket.uncork();
+    }
+    if (socket.writableNeedDrain) this.armWriteTimer();
     this.checkDrain();
   };
 

@@ -40,7 +40,7 @@ export function listenWs(
       handleProtocols: (protocols) => (protocols.has('null') ? 'null' : false),
       clientTracking: false,
     });
-    const accept = (socket: WebSocket) => onConnection(new WsConnection(socket, options));
+    const accept = (socket: WebSocket) => onConnection(new WsConnection(socket, options, 'server'));
     // Throttled: upgraded connections wait in the gate, paused, until resume() (bounded like the fallback's).
     const gate = new ThrottleGate<WebSocket>(
       heldLimit(options.backlog),
