@@ -45,8 +45,9 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   private readonly output: MessageOutput;
   private writeTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
-  /** Something (a pong or data) came from the peer since the last ping. */
-  private heard = true;
+  /** socket.bytesRead at the last ping: the peer is alive when it grew (a pong, data, part of a large message). */
+  private bytesReadAtPing = -1;
+  private idleListened = false;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -72,14 +73,9 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
     // Nothing is read before attach(): the core must not see a frame before it has a handler.
     this.stopSocket();
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary));
-    ws.on('pong', () => (this.heard = true));
     ws.on('error', (err: Error & { code?: string }) => this.onWsError(err));
     ws.on('close', (code: number, reason: Buffer) => this.onWsClose(code, reason));
-    // Any byte from the peer counts against the idle cut-off, also those of a large message still arriving.
-    s.on('data', () => {
-      this.heard = true;
-      this.input.heard();
-    });
+    if (options.readTimeoutMs > 0) this.listenForIdle();
     s.on('drain', () => this.onSocketDrain());
     /*
      * ws answers the peer's close frame from inside its receiver, before our
@@ -145,7 +141,19 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   }
 
   setReadTimeout(ms: number): void {
+    if (ms > 0) this.listenForIdle();
     this.input.setReadTimeout(ms);
+  }
+
+  /**
+   * Any byte from the peer restarts the idle cut-off, also those of a large
+   * message still arriving. Listened to only once a cut-off is set: a second
+   * 'data' listener makes every read's emit copy the listener list.
+   */
+  private listenForIdle(): void {
+    if (this.idleListened) return;
+    this.idleListened = true;
+    this.socket.on('data', () => this.input.heard());
   }
 
   /**
@@ -159,13 +167,13 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
     if (ms <= 0 || this.pingTimer !== null) return;
     this.pingTimer = setInterval(() => {
       if (this.closed) return;
+      const read = this.socket.bytesRead;
       // While we do not read, the peer's pongs wait unread: the dead-peer clock stands still (as the idle cut-off).
-      if (this.input.paused) this.heard = true;
-      else if (!this.heard) {
+      if (read === this.bytesReadAtPing && !this.input.paused) {
         this.destroy(new QrpcError('ERR_READ_TIMEOUT', `no pong from the WebSocket peer within ${ms} ms`));
         return;
       }
-      this.heard = false;
+      this.bytesReadAtPing = read;
       this.ws.ping();
     }, ms);
     this.pingTimer.unref();
