@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { requireFromHere } from '../../util/cjs-require.cjs';
 import { QrpcError } from '../../protocol/errors.js';
 
 /** Go's codegen/pb/rpc.proto, the envelope of every typed-service call (parsed by protobufjs, not hand-encoded). */
@@ -12,8 +13,17 @@ message RpcRequest {
 }
 `;
 
-// keepCase: the field is "NS" in the .proto (protobufjs would otherwise rename it "nS").
-const RpcRequest = protobuf.parse(RPC_PROTO, { keepCase: true }).root.lookupType('pb.RpcRequest');
+let rpcRequestType: protobuf.Type | null = null;
+
+/** protobufjs is loaded on the first typed-service call: importing qrpc-node without typed services does not pay for it. */
+function rpcRequest(): protobuf.Type {
+  if (rpcRequestType === null) {
+    const lib = requireFromHere('protobufjs') as typeof protobuf;
+    // keepCase: the field is "NS" in the .proto (protobufjs would otherwise rename it "nS").
+    rpcRequestType = lib.parse(RPC_PROTO, { keepCase: true }).root.lookupType('pb.RpcRequest');
+  }
+  return rpcRequestType;
+}
 
 export interface RpcRequestFields {
   NS: string;
@@ -31,7 +41,8 @@ export function encodeRpcRequest(fields: RpcRequestFields): Buffer {
   if (fields.NS !== '') present.NS = fields.NS;
   if (fields.method !== '') present.method = fields.method;
   if (fields.params.length > 0) present.params = fields.params;
-  const bytes = RpcRequest.encode(RpcRequest.fromObject(present)).finish();
+  const type = rpcRequest();
+  const bytes = type.encode(type.fromObject(present)).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -39,7 +50,8 @@ export function encodeRpcRequest(fields: RpcRequestFields): Buffer {
 export function decodeRpcRequest(bytes: Uint8Array): RpcRequestFields {
   let m: Record<string, unknown>;
   try {
-    m = RpcRequest.toObject(RpcRequest.decode(bytes), { defaults: true }) as Record<string, unknown>;
+    const type = rpcRequest();
+    m = type.toObject(type.decode(bytes), { defaults: true }) as Record<string, unknown>;
   } catch (err) {
     throw new QrpcError('ERR_INVALID_FRAME', `invalid RpcRequest: ${(err as Error).message}`, { cause: err });
   }
