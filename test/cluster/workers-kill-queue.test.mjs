@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { backend, connect, Flags, serveWorkers } from '../../dist/index.js';
 import { RawPeer, until } from '../helpers.mjs';
 import { listeningInodes, startLoad } from './restart-lib.mjs';
-import { module, parseAnswer } from './pool-lib.mjs';
+import { module, parseAnswer, versionFile } from './pool-lib.mjs';
 
 const WAITING = 40;
 const nativeOnly = backend().name === 'native' ? test : (name) => console.log(`# native only (a throttled native listener leaves connections in the kernel's queue): ${name}`);
@@ -85,6 +85,38 @@ nativeOnly('port 0, the only worker killed: the port stays bound and connections
     for (const p of peers) p.destroy();
   } finally {
     await pool.stop({ timeoutMs: 2_000 });
+  }
+});
+
+nativeOnly('a slot that cannot restart lets its socket go while another worker serves; it binds anew once it can', async () => {
+  const version = versionFile('v1');
+  const errors = [];
+  const logger = { debug() {}, info() {}, warn() {}, error: (obj, msg) => errors.push(msg) };
+  const pool = await serveWorkers({ workers: 2, module, restartDelayMs: 20, logger, env: { FIXTURE_WORKER_VERSION_FILE: version.path } });
+  try {
+    const port = pool.ports[0];
+    const before = listeningInodes(port).sort();
+    assert.is(before.length, 2);
+    const victim = await clientOfSlot(port, 0);
+    version.set('fail');
+    const exited = once(pool, 'exit');
+    assert.is((await victim.call(9, '')).payload.toString(), 'crashing');
+    await exited;
+    // The restart fails (the module throws): slot 0's kept socket is closed, slot 1's stays.
+    await until(() => errors.length > 0 && listeningInodes(port).length === 1, 'slot 0 released its socket');
+    assert.match(errors[0], 'failed to restart');
+    const remaining = listeningInodes(port);
+    assert.ok(before.includes(remaining[0]));
+    version.set('v1');
+    const [{ pid }] = await once(pool, 'restart');
+    assert.equal(pool.pids[0], pid);
+    const after = listeningInodes(port);
+    assert.is(after.length, 2);
+    assert.ok(after.includes(remaining[0]));
+    await victim.close();
+  } finally {
+    await pool.stop({ timeoutMs: 2_000 });
+    version.remove();
   }
 });
 

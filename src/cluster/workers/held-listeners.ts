@@ -38,19 +38,20 @@ export class HeldListeners {
     this.held.set(id, next);
   }
 
+  /**
+   * Slot `id` lets its sockets go (its worker cannot come back for now): the
+   * kernel stops routing new connections to a queue nobody accepts from, and
+   * the ones waiting there are reset, as without a kept socket. The slot's
+   * next worker binds anew (and that socket is kept again).
+   */
+  release(id: number): void {
+    for (const fd of this.held.get(id) ?? []) if (fd !== null) closeQuietly(fd);
+    this.held.delete(id);
+  }
+
   /** pool.stop(): every duplicate is closed (the workers have exited; the sockets go with the last fd). */
   closeAll(): void {
-    for (const fds of this.held.values()) {
-      for (const fd of fds) {
-        if (fd === null) continue;
-        try {
-          closeSync(fd);
-        } catch {
-          // Already closed: nothing is left to release.
-        }
-      }
-    }
-    this.held.clear();
+    for (const id of [...this.held.keys()]) this.release(id);
   }
 
   private dup(pid: number, fd: number | null, binding: number): number | null {
@@ -71,4 +72,12 @@ export class HeldListeners {
 
 function errnoName(n: number): string {
   return Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed: nothing is left to release.
+  }
 }

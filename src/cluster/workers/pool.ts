@@ -158,6 +158,9 @@ export class WorkerPool extends EventEmitter {
         (err: unknown) => {
           if (this.stopping !== null || this.slots[id] !== null) return;
           this.options.logger.error({ err, id }, 'qrpc: worker failed to restart; trying again');
+          // While other workers serve, a slot that cannot come back must not keep its share of new
+          // connections waiting in a queue nobody accepts from; the only slot keeps the port bound.
+          if (this.slots.some((w) => w !== null)) this.held.release(id);
           this.restartLater(id);
         },
       );
