@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '../../dist/index.js';
 
 export const module = new URL('./fixtures/worker-server.mjs', import.meta.url);
 
@@ -40,4 +41,14 @@ export function gatekeeper() {
 export function parseAnswer(payload) {
   const [slot, pid, transport, version] = String(payload).split(':');
   return { slot: Number(slot), pid: Number(pid), transport, version };
+}
+
+/** One call (cmd 1) on a fresh connection: who answered, parsed. */
+export async function ask(port) {
+  const conn = await connect(`127.0.0.1:${port}`);
+  try {
+    return parseAnswer((await conn.call(1, '')).payload);
+  } finally {
+    await conn.close();
+  }
 }

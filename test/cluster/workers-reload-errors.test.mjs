@@ -7,18 +7,9 @@ import * as assert from 'uvu/assert';
 import cluster from 'node:cluster';
 import { connect, serveWorkers } from '../../dist/index.js';
 import { rejection } from '../helpers.mjs';
-import { module, parseAnswer, versionFile } from './pool-lib.mjs';
+import { ask, module, parseAnswer, versionFile } from './pool-lib.mjs';
 
 const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w) => w && w.process.exitCode === null && w.process.signalCode === null);
-
-async function ask(port) {
-  const conn = await connect(`127.0.0.1:${port}`);
-  try {
-    return parseAnswer((await conn.call(1, '')).payload);
-  } finally {
-    await conn.close();
-  }
-}
 
 test('the module fails to load on reload: ERR_RESTART, the old workers serve on', async () => {
   const version = versionFile('v1');

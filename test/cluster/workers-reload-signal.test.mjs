@@ -4,9 +4,8 @@
 // handler) stops it with no worker left.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect } from '../../dist/index.js';
 import { exitOf, startRestartFixture } from './restart-lib.mjs';
-import { parseAnswer, versionFile } from './pool-lib.mjs';
+import { ask, versionFile } from './pool-lib.mjs';
 
 const alive = (pid) => {
   try {
@@ -16,15 +15,6 @@ const alive = (pid) => {
     return false;
   }
 };
-
-async function ask(port) {
-  const conn = await connect(`127.0.0.1:${port}`);
-  try {
-    return parseAnswer((await conn.call(1, '')).payload);
-  } finally {
-    await conn.close();
-  }
-}
 
 test('SIGHUP reloads the pool; a failing version is refused and the pool serves on; SIGTERM stops it', async () => {
   const version = versionFile('v1');
