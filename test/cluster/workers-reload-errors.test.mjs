@@ -1,12 +1,14 @@
 // pool.reload() failures: a new worker that cannot load its module fails the
 // reload with ERR_RESTART and the old workers serve on; reload() during or
 // after stop() is ERR_SHUTDOWN; concurrent calls share one run; a bad
-// reloadSignal is ERR_INVALID_ARG.
+// reloadSignal is ERR_INVALID_ARG. A worker whose listening fd cannot be
+// kept: one warning, and reload still replaces every worker (on new sockets).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import cluster from 'node:cluster';
-import { connect, serveWorkers } from '../../dist/index.js';
+import { backend, connect, serveWorkers } from '../../dist/index.js';
 import { rejection } from '../helpers.mjs';
+import { listeningInodes } from './restart-lib.mjs';
 import { ask, module, parseAnswer, versionFile } from './pool-lib.mjs';
 
 const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w) => w && w.process.exitCode === null && w.process.signalCode === null);
@@ -66,6 +68,33 @@ test('reload() during and after stop(): ERR_SHUTDOWN, no worker left', async () 
   assert.is((await rejection(pool.reload())).code, 'ERR_SHUTDOWN');
   assert.equal(pool.pids, [0, 0]);
   assert.equal(liveWorkers(), []);
+});
+
+test('no listening fd to keep: warned once, reload still replaces every worker', async () => {
+  const warnings = [];
+  const logger = { debug() {}, info() {}, error() {}, warn: (obj, msg) => warnings.push({ obj, msg }) };
+  const pool = await serveWorkers({ workers: 2, module, logger, env: { FIXTURE_WORKER_HIDE_FDS: '1' } });
+  try {
+    const port = pool.ports[0];
+    const before = pool.pids;
+    const sockets = listeningInodes(port).sort();
+    await pool.reload();
+    assert.ok(pool.pids.every((pid) => pid > 0 && !before.includes(pid)));
+    assert.ok(before.every(Boolean));
+    assert.ok((await ask(port)).pid > 0);
+    if (backend().name === 'native') {
+      assert.is(warnings.length, 1, 'one warning for the whole pool');
+      assert.match(warnings[0].msg, 'cannot keep a duplicate');
+      assert.is(warnings[0].obj.why, 'the worker did not report its listening fd');
+      // Today's behaviour: each new worker bound a socket of its own.
+      assert.ok(listeningInodes(port).every((inode) => !sockets.includes(inode)));
+    } else {
+      assert.equal(warnings, [], 'nothing to keep for pure-JS listeners');
+      assert.equal(listeningInodes(port).sort(), sockets);
+    }
+  } finally {
+    await pool.stop({ timeoutMs: 2_000 });
+  }
 });
 
 test('reloadSignal: not a catchable signal name: ERR_INVALID_ARG', async () => {
