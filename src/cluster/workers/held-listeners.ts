@@ -1,7 +1,6 @@
 import { closeSync } from 'node:fs';
-import { constants } from 'node:os';
 import type { Logger } from '../../core/logger.js';
-import { loadNativeAddon } from '../../transport/native/load.js';
+import { dupFromProcess } from '../../transport/native/dup-from-process.js';
 import type { BoundBinding } from './messages.js';
 
 /**
@@ -55,23 +54,17 @@ export class HeldListeners {
   }
 
   private dup(pid: number, fd: number | null, binding: number): number | null {
-    const addon = loadNativeAddon().addon;
-    const r = addon === null || fd === null ? null : addon.dupFromProcess(pid, fd);
-    if (r !== null && r >= 0) return r;
+    const r = fd === null ? { error: 'the worker did not report its listening fd' } : dupFromProcess(pid, fd);
+    if ('fd' in r) return r.fd;
     if (!this.warned) {
       this.warned = true;
-      const why = addon === null ? 'native addon not loaded' : fd === null ? 'the worker did not report its listening fd' : `pidfd_getfd: ${errnoName(-r!)}`;
       this.logger.warn(
-        { pid, binding, why },
+        { pid, binding, why: r.error },
         'qrpc: cannot keep a duplicate of a worker\'s listening socket (needs Linux >= 5.6 and ptrace access to the worker); a crashed or reloaded worker\'s accept queue is lost',
       );
     }
     return null;
   }
-}
-
-function errnoName(n: number): string {
-  return Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 }
 
 function closeQuietly(fd: number): void {
