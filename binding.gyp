@@ -21,7 +21,8 @@
         "native/payload_memory.cc",
         "native/conn_table.cc",
         "native/send_queue.cc",
-        "native/timer_wheel.cc"
+        "native/timer_wheel.cc",
+        "native/pidfd.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

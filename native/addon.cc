@@ -16,6 +16,7 @@
 
 #include <sys/epoll.h>
 
+#include "pidfd.h"
 #include "state.h"
 
 namespace qrpc {
@@ -654,6 +655,7 @@ static Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
   exports.Set("listenerFd", Napi::Function::New(env, ListenerFd, "listenerFd"));
   exports.Set("listenerCtl", Napi::Function::New(env, ListenerCtl, "listenerCtl"));
+  exports.Set("dupFromProcess", Napi::Function::New(env, DupFromProcess, "dupFromProcess"));
   exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
   exports.Set("connCtl", Napi::Function::New(env, ConnCtl, "connCtl"));
   exports.Set("addresses", Napi::Function::New(env, Addresses, "addresses"));

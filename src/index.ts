@@ -24,7 +24,7 @@ export type { Broker, BrokerPush, LocalNode, IdClaim, PushToIdsReport, FanOutRep
 export { redisBroker, type RedisBrokerOptions } from './cluster/redis/index.js';
 // cluster/restart (issue 10, workers part): graceful restart by handing listening sockets to a new process.
 export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/graceful-restart.js';
-export { serveWorkers, WorkerPool, type WorkersOptions, type WorkerExit } from './cluster/workers/pool.js';
+export { serveWorkers, WorkerPool, type WorkersOptions, type WorkerExit, type WorkerReload } from './cluster/workers/pool.js';
 export { WorkerContext } from './cluster/workers/context.js';
 export { MachineBroker } from './cluster/workers/machine-broker.js';
 // Multi-endpoint Api (issue 11): weighted / consistent-hash routing, failover, health.

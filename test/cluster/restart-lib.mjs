@@ -10,12 +10,13 @@ import { within } from '../faults/lib.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
- * Starts generation 1 of test/cluster/fixtures/restart-server.mjs. `next(pred)`
+ * Starts generation 1 of test/cluster/fixtures/restart-server.mjs (or another
+ * fixture program printing JSON event lines with a pid). `next(pred)`
  * resolves with the first event line (past or future) matching pred;
- * `stop()` kills every generation seen.
+ * `stop()` kills every process seen.
  */
-export function startRestartFixture(env = {}) {
-  const child = spawn(process.execPath, [join(here, 'fixtures', 'restart-server.mjs')], {
+export function startRestartFixture(env = {}, program = 'restart-server.mjs') {
+  const child = spawn(process.execPath, [join(here, 'fixtures', program)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -77,11 +78,11 @@ export function isShutdownSignal(err) {
 /**
  * A call load against `addr` until stop(): `clients` reconnecting clients
  * calling in a loop (a call that got a shutdown signal is retried, as a
- * caller would) and one loop of fresh connections (connect, call, close).
+ * caller would) and `fresh` loops of fresh connections (connect, call, close).
  * Every failure that is not a shutdown signal is kept in `failures`, every
  * refused connect in `refused`; `answeredBy` counts answers per server pid.
  */
-export function startLoad(connect, addr, { clients = 4, cmd = 1 } = {}) {
+export function startLoad(connect, addr, { clients = 4, cmd = 1, fresh: freshLoops = 1 } = {}) {
   const stats = { answeredBy: new Map(), retried: 0, refused: [], failures: [], fresh: 0 };
   let stopping = false;
   const answered = (frame) => {
@@ -123,7 +124,7 @@ export function startLoad(connect, addr, { clients = 4, cmd = 1 } = {}) {
       await conn.close();
     }
   };
-  const running = Promise.all([...Array.from({ length: clients }, (_, i) => steady(i)), fresh()]);
+  const running = Promise.all([...Array.from({ length: clients }, (_, i) => steady(i)), ...Array.from({ length: freshLoops }, () => fresh())]);
   return {
     stats,
     async stop() {

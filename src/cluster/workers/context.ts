@@ -12,8 +12,11 @@ export class WorkerContext {
   private readonly ports: Array<number | null>;
   private machineBroker: MachineBroker | null = null;
 
-  /** @internal made by the worker entry; confirmTimeoutMs is the hub's (serveWorkers' option) */
-  constructor(id: number, ports: Array<number | null>, private readonly confirmTimeoutMs = 5_000) {
+  /**
+   * @internal made by the worker entry; confirmTimeoutMs is the hub's (serveWorkers' option); fds the
+   * listening sockets the primary kept for this slot, inherited by this process (per binding, or null).
+   */
+  constructor(id: number, ports: Array<number | null>, private readonly confirmTimeoutMs = 5_000, private readonly fds: Array<number | null> = []) {
     this.id = id;
     this.ports = ports;
   }
@@ -31,14 +34,20 @@ export class WorkerContext {
   /**
    * Every binding with reusePort (native listeners: one socket per worker,
    * SO_REUSEPORT; pure-JS ones: the node:cluster shared handle), and the port
-   * the first worker bound for a native binding whose port was 0.
+   * the first worker bound for a native binding whose port was 0. A native
+   * binding of a restarted or reloaded worker serves the very socket its
+   * slot's previous worker served (kept by the primary, inherited as `fd`),
+   * so the connections waiting in its accept queue are not lost.
    */
   bindings(list: BindingOptions[]): BindingOptions[] {
     return list.map((b, i) => {
       const port = this.ports[i] ?? null;
-      if (port === null) return { ...b, reusePort: true };
+      const fd = this.fds[i] ?? null;
+      // Only a plain TCP binding can be native: TLS and ws ones share node:cluster's handle.
+      const inherit = fd !== null && b.tls === undefined && b.overlay === undefined ? { fd } : {};
+      if (port === null) return { ...b, reusePort: true, ...inherit };
       const at = parseAddress(b.addr, '');
-      return { ...b, addr: { ...at, port }, reusePort: true };
+      return { ...b, addr: { ...at, port }, reusePort: true, ...inherit };
     });
   }
 }

@@ -5,6 +5,11 @@ export const WORKER_ID_ENV = 'QRPC_WORKER_ID';
 export const WORKER_MODULE_ENV = 'QRPC_WORKER_MODULE';
 /** JSON list, one entry per binding: the port native bindings must share (SO_REUSEPORT), or null. */
 export const WORKER_PORTS_ENV = 'QRPC_WORKER_PORTS';
+/**
+ * JSON list, one entry per binding: the inherited fd (stdio slot) of the listening socket the
+ * primary kept for this slot's native binding, to serve instead of binding a new one, or null.
+ */
+export const WORKER_FDS_ENV = 'QRPC_WORKER_FDS';
 /** The hub's confirmTimeoutMs: a worker's broker waits that long plus a margin for the hub's answer. */
 export const WORKER_CONFIRM_ENV = 'QRPC_WORKER_CONFIRM_MS';
 
@@ -12,6 +17,8 @@ export interface BoundBinding {
   port: number;
   /** The transport serving it: 'native' bindings share a port by SO_REUSEPORT, the others through node:cluster. */
   transport: string;
+  /** The binding's listening fd in the worker (server[kListenerFds]), for the primary to keep a duplicate; null when unknown. */
+  fd: number | null;
 }
 
 export type WorkerMessage =

@@ -38,6 +38,8 @@ export interface NativeAddon {
   listenerFd(id: number): number;
   /** op: 0 pause, 1 resume, 2 close */
   listenerCtl(id: number, op: number): void;
+  /** A duplicate of process `pid`'s fd `fd` in this process (pidfd_getfd, FD_CLOEXEC), or -errno (EINVAL: bad pid, EBADF, ENOSYS, EPERM, ESRCH). */
+  dupFromProcess(pid: number, fd: number): number;
   /** connection id (result arrives as an event) or -errno */
   /** Test aid: the kernel's SO_SNDBUF / SO_RCVBUF of a connection. */
   sockBuffers(id: number): [number, number] | undefined;
