@@ -14,7 +14,7 @@ import { healthOf, type ServerHealth } from './health.js';
 import type { BindingOptions, ServerOptions } from './options.js';
 
 /** Internal (src/cluster/restart): the listening fds of every binding, in binding order. */
-export const kListenerFds = Symbol('qrpc.listenerFds');
+export const kListenerFds = Symbol.for('qrpc.listenerFds');
 
 /**
  * A qrpc server with one or more bindings (address + handler + limits each).

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { backend, connect, Flags, serveWorkers } from '../../dist/index.js';
 import { RawPeer, until } from '../helpers.mjs';
 import { listeningInodes, startLoad } from './restart-lib.mjs';
-import { gatekeeper, module, parseAnswer, versionFile } from './pool-lib.mjs';
+import { ask, gatekeeper, module, parseAnswer, versionFile } from './pool-lib.mjs';
 
 const FRESH_PER_SLOT = 150;
 
@@ -104,6 +104,22 @@ nativeOnly("reload(): connections waiting in the old worker's accept queue are s
     assert.is.not(pool.pids[0], old);
     for (const p of peers) p.destroy();
     await control.close();
+  } finally {
+    await pool.stop({ timeoutMs: 2_000 });
+  }
+});
+
+test('a worker module on the CommonJS build: its listening sockets are kept and served again after reload', async () => {
+  const warnings = [];
+  const logger = { debug() {}, info() {}, error() {}, warn: (obj, msg) => warnings.push(msg) };
+  const pool = await serveWorkers({ workers: 2, module: new URL('./fixtures/worker-server-cjs.cjs', import.meta.url), logger });
+  try {
+    const port = pool.ports[0];
+    const sockets = listeningInodes(port).sort();
+    await pool.reload();
+    assert.equal(warnings, []);
+    assert.equal(listeningInodes(port).sort(), sockets);
+    assert.is((await ask(port)).version, 'cjs');
   } finally {
     await pool.stop({ timeoutMs: 2_000 });
   }
