@@ -32,8 +32,8 @@ test('self-contained: no import statements, no node: specifiers', () => {
 
 test('the package export qrpc-node/browser points at the bundle and its types', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  assert.equal(pkg.exports['./browser'], { types: './dist/browser/index.d.ts', browser: './dist/browser/qrpc.js', default: './dist/browser/qrpc.js' });
-  assert.ok(readFileSync(join(root, 'dist', 'browser', 'index.d.ts'), 'utf8').includes('connect'));
+  assert.equal(pkg.exports['./browser'], { types: './dist/browser/types/index.d.ts', browser: './dist/browser/qrpc.js', default: './dist/browser/qrpc.js' });
+  assert.ok(readFileSync(join(root, 'dist', 'browser', 'types', 'browser', 'index.d.ts'), 'utf8').includes('connect'));
 });
 
 test('the documented names are exported', async () => {

@@ -40,7 +40,7 @@ test('the entry points, both typings, the CommonJS marker, the prebuild, the lic
   }
   // An example is a file or a folder (the browser demo's page).
   for (const f of readdirSync(join(repoRoot, 'examples'))) assert.ok(files.some((s) => s === `examples/${f}` || s.startsWith(`examples/${f}/`)), `examples/${f} ships`);
-  assert.ok(shipped.has('dist/browser/qrpc.js') && shipped.has('dist/browser/index.d.ts'), 'the browser bundle and its typings ship');
+  assert.ok(shipped.has('dist/browser/qrpc.js') && shipped.has('dist/browser/types/index.d.ts') && shipped.has('dist/browser/types/_node/buffer.d.ts'), 'the browser bundle and its typings ship');
 });
 
 test('every native source binding.gyp compiles ships, so a source build can happen', () => {

@@ -84,7 +84,7 @@ test('every README js/ts snippet type-checks with tsc --strict', () => {
             'qrpc-node': [join(root, 'dist', 'index.d.ts')],
             // The metrics section: the adapter entry and its optional peer.
             'qrpc-node/prometheus': [join(root, 'dist', 'metrics', 'prometheus.d.ts')],
-            'qrpc-node/browser': [join(root, 'dist', 'browser', 'index.d.ts')],
+            'qrpc-node/browser': [join(root, 'dist', 'browser', 'types', 'index.d.ts')],
             'prom-client': [join(root, 'node_modules', 'prom-client', 'index.d.ts')],
           },
         },
