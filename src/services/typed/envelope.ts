@@ -1,5 +1,5 @@
 import type protobuf from 'protobufjs';
-import { requireFromHere } from '../../util/cjs-require.cjs';
+import { requireFromPackage } from '../../util/cjs-require.cjs';
 import { QrpcError } from '../../protocol/errors.js';
 
 /** Go's codegen/pb/rpc.proto, the envelope of every typed-service call (parsed by protobufjs, not hand-encoded). */
@@ -18,7 +18,7 @@ let rpcRequestType: protobuf.Type | null = null;
 /** protobufjs is loaded on the first typed-service call: importing qrpc-node without typed services does not pay for it. */
 function rpcRequest(): protobuf.Type {
   if (rpcRequestType === null) {
-    const lib = requireFromHere('protobufjs') as typeof protobuf;
+    const lib = requireFromPackage('protobufjs') as typeof protobuf;
     // keepCase: the field is "NS" in the .proto (protobufjs would otherwise rename it "nS").
     rpcRequestType = lib.parse(RPC_PROTO, { keepCase: true }).root.lookupType('pb.RpcRequest');
   }

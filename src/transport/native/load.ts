@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Transport } from '../types.js';
 import type { NativeAddon } from './binding.js';
 import { createNativeTransport } from './index.js';
-import { packageRoot, requireFromPackage } from './package-root.cjs';
+import { packageRoot } from './package-root.cjs';
+import { requireFromPackage } from '../../util/cjs-require.cjs';
 
 /** node-gyp-build: build/Release (a source build) first, then prebuilds/<platform>-<arch>/ matching this runtime. */
 type NodeGypBuild = (dir: string) => unknown;

@@ -16,5 +16,3 @@ export function packageRoot(): string | null {
   }
 }
 
-/** CommonJS require from this package, for node-gyp-build and the addon itself. */
-export const requireFromPackage: NodeJS.Require = require;
