@@ -10,6 +10,17 @@ export function frameMessage(requestId: bigint, flags: number, cmd: number, payl
   return frame;
 }
 
+/** Calls `visit` with each frame of `bytes` (already encoded frames; a trailing partial frame as it is). */
+export function forEachFrame(bytes: Buffer, visit: (frame: Buffer) => void): void {
+  let offset = 0;
+  while (offset + 4 <= bytes.length) {
+    const end = Math.min(bytes.length, offset + 4 + bytes.readUInt32BE(offset));
+    visit(bytes.subarray(offset, end));
+    offset = end;
+  }
+  if (offset < bytes.length) visit(bytes.subarray(offset));
+}
+
 /** The socket under a message transport: what it still holds counts toward the high-water mark. */
 export interface BufferedSocket {
   readonly bufferedAmount: number;
@@ -47,7 +58,12 @@ export class MessageOutput {
 
   queue(message: Buffer): WriteResult {
     this.pending.push(message);
-    this.queuedBytes += message.length;
+    return this.count(message.length);
+  }
+
+  /** Bytes the transport queued itself (already encoded for its socket): scheduled and counted like queued messages. */
+  count(bytes: number): WriteResult {
+    this.queuedBytes += bytes;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // Called unbound: a page's queueMicrotask throws when invoked on another object.
@@ -64,23 +80,22 @@ export class MessageOutput {
   /** Bytes that already are encoded frames, one message per frame (a trailing partial frame as it is); the last result. */
   queueFrames(bytes: Buffer): WriteResult {
     let result: WriteResult = WRITE_QUEUED;
-    let offset = 0;
-    while (offset + 4 <= bytes.length) {
-      const end = Math.min(bytes.length, offset + 4 + bytes.readUInt32BE(offset));
-      result = this.queue(bytes.subarray(offset, end));
-      offset = end;
-    }
-    if (offset < bytes.length) result = this.queue(bytes.subarray(offset));
+    forEachFrame(bytes, (frame) => (result = this.queue(frame)));
     return result;
   }
 
   /** The messages to send now; the queue starts empty again. */
   take(): Buffer[] {
-    this.flushScheduled = false;
     const pending = this.pending;
     this.pending = [];
-    this.queuedBytes = 0;
+    this.taken();
     return pending;
+  }
+
+  /** The flush took everything queued (for a transport that keeps its own encoded bytes and only count()s them). */
+  taken(): void {
+    this.flushScheduled = false;
+    this.queuedBytes = 0;
   }
 
   /** True once after WRITE_FULL, when the output is back below the mark (the caller then owes onDrain()). */

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { sharedArena } from '../../dist/transport/fallback/arena.js';
+import { sharedArena } from '../../dist/transport/arena.js';
 import { FallbackConnection } from '../../dist/transport/fallback/connection.js';
 import { fallbackTransport } from '../../dist/transport/fallback/index.js';
 import { DEFAULT_SOCKET_OPTIONS, WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED } from '../../dist/transport/types.js';

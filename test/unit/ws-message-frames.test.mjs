@@ -3,44 +3,122 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Sender, Receiver } from 'ws';
-import { encodeMessages, headerSize } from '../../dist/overlays/ws/message-frames.js';
+import { MessageEncoder, headerSize } from '../../dist/overlays/ws/message-frames.js';
+import { encodeFrame } from '../../dist/protocol/frame.js';
 
 const SIZES = [0, 1, 16, 125, 126, 127, 1000, 0xffff, 0x10000, 16 * 1024 - 1, 16 * 1024, 200_000];
 const bytes = (n, seed) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 const wsUnmasked = (data) => Buffer.concat(Sender.frame(data, { fin: true, opcode: 2, mask: false, readOnly: true }));
+/** A socket that records what the encoder writes; `backlog` is what it claims to hold still. */
+function socket(backlog = 0) {
+  const writes = [];
+  let corked = 0;
+  return {
+    writableLength: backlog,
+    writes,
+    corkedWrites: 0,
+    write(chunk) { writes.push(chunk); if (corked) this.corkedWrites++; return true; },
+    cork() { corked++; },
+    uncork() { corked--; },
+  };
+}
+/** Encodes with `fill(encoder)` and returns the socket writes of one writeTo(). */
+function written(masked, fill, backlog = 0) {
+  const s = socket(backlog);
+  const encoder = new MessageEncoder(masked, s);
+  fill(encoder, s);
+  encoder.writeTo();
+  return s.writes;
+}
+const frameArgs = (n) => [BigInt(n) * 2n + 1n, 0x01, 0x123, bytes(n, n)];
 
 test('unmasked (server) messages are the bytes ws frames, for every header length', () => {
   for (const n of SIZES) {
     const data = bytes(n, n);
-    assert.equal(Buffer.concat(encodeMessages([data], false)), wsUnmasked(data), `payload of ${n} bytes`);
+    let size = 0;
+    const writes = written(false, (e) => (size = e.message(data)));
+    assert.equal(Buffer.concat(writes), wsUnmasked(data), `message of ${n} bytes`);
+    assert.is(size, wsUnmasked(data).length);
     assert.is(headerSize(n, false), wsUnmasked(data).length - n);
   }
 });
 
-test('a tick of messages is one buffer; a large unmasked payload goes by reference after its header', () => {
-  const small = SIZES.filter((n) => n < 16 * 1024).map((n) => bytes(n, 7));
-  const chunks = encodeMessages(small, false);
-  assert.is(chunks.length, 1);
-  assert.equal(chunks[0], Buffer.concat(small.map(wsUnmasked)));
+test('a qrpc frame is one message holding exactly the encoded frame, for every header length', () => {
+  for (const n of SIZES) {
+    let size = 0;
+    const writes = written(false, (e) => (size = e.frame(...frameArgs(n))));
+    const expected = wsUnmasked(encodeFrame(...frameArgs(n)));
+    assert.equal(Buffer.concat(writes), expected, `frame with ${n} payload bytes`);
+    assert.is(size, expected.length);
+  }
+});
 
-  const big = bytes(16 * 1024, 3);
-  const mixed = encodeMessages([small[2], big, small[3]], false);
-  assert.is(mixed.length, 3);
-  assert.ok(mixed[1] === big, 'the large payload itself, not a copy');
-  assert.equal(Buffer.concat(mixed), Buffer.concat([small[2], big, small[3]].map(wsUnmasked)));
+test('a tick of messages is one socket write; a large unmasked payload goes by reference after its header, corked', () => {
+  const small = SIZES.filter((n) => n < 16 * 1024);
+  const s = socket();
+  const encoder = new MessageEncoder(false, s);
+  for (const n of small) encoder.frame(...frameArgs(n));
+  assert.ok(encoder.writeTo());
+  assert.is(s.writes.length, 1);
+  assert.equal(s.writes[0], Buffer.concat(small.map((n) => wsUnmasked(encodeFrame(...frameArgs(n))))));
+  assert.not.ok(encoder.writeTo(), 'writing empties the encoder');
+  assert.is(s.writes.length, 1);
+
+  const big = frameArgs(16 * 1024);
+  encoder.frame(...frameArgs(2));
+  encoder.frame(...big);
+  encoder.frame(...frameArgs(3));
+  encoder.writeTo();
+  const mixed = s.writes.slice(1);
+  assert.is(mixed.length, 4, 'range, header of the large frame, its payload, range');
+  assert.is(s.corkedWrites, 4, 'one corked batch');
+  assert.ok(mixed[2] === big[3], 'the large payload itself, not a copy');
+  assert.equal(Buffer.concat(mixed), Buffer.concat([frameArgs(2), big, frameArgs(3)].map((a) => wsUnmasked(encodeFrame(...a)))));
+  encoder.frame(...frameArgs(4));
+  encoder.writeTo();
+  assert.equal(s.writes.slice(5), [wsUnmasked(encodeFrame(...frameArgs(4)))], 'after a batch, the next tick starts empty');
+});
+
+test('messages of interleaved connections each leave as their own range, in order', () => {
+  const sa = socket();
+  const sb = socket();
+  const a = new MessageEncoder(false, sa);
+  const b = new MessageEncoder(false, sb);
+  a.frame(...frameArgs(1));
+  b.frame(...frameArgs(2));
+  a.frame(...frameArgs(3));
+  a.writeTo();
+  b.writeTo();
+  assert.is(sa.writes.length, 2);
+  assert.equal(Buffer.concat(sa.writes), Buffer.concat([1, 3].map((n) => wsUnmasked(encodeFrame(...frameArgs(n))))));
+  assert.equal(sb.writes, [wsUnmasked(encodeFrame(...frameArgs(2)))]);
+});
+
+test('a backed-up socket gets its output copied out of the shared arena', () => {
+  const [view] = written(false, (e) => e.frame(...frameArgs(5)));
+  assert.is(view.buffer.byteLength, 64 * 1024, 'an idle socket writes a view of the arena');
+  // The range is finished by a large frame while the socket holds earlier output.
+  const [chunk] = written(false, (e) => { e.frame(...frameArgs(5)); e.frame(...frameArgs(16 * 1024)); }, 1);
+  assert.ok(chunk.buffer !== view.buffer, 'a copy, not a view of the arena');
+  assert.equal(chunk, wsUnmasked(encodeFrame(...frameArgs(5))));
 });
 
 test('masked (client) messages: mask bit and key set, payload masked with it, and ws receives the original messages', async () => {
   const sent = SIZES.map((n) => bytes(n, n + 1));
-  const chunks = encodeMessages(sent, true);
-  assert.is(chunks.length, 1, 'a client copies every payload to mask it: one buffer');
+  const writes = written(true, (e) => {
+    for (const data of sent) e.message(data);
+    e.frame(...frameArgs(40));
+  });
+  sent.push(encodeFrame(...frameArgs(40)));
+  assert.ok(writes.every((w) => !sent.some((d) => d.buffer === w.buffer)), 'a client copies every payload (to mask it), large ones too');
+  const wire = Buffer.concat(writes);
   const received = [];
   const receiver = new Receiver({ isServer: true, maxPayload: 0 });
   receiver.on('message', (data, isBinary) => received.push({ data: Buffer.from(data), isBinary }));
   let failure = null;
   receiver.on('error', (err) => (failure = err));
-  receiver.write(chunks[0]);
+  receiver.write(wire);
   await new Promise((r) => setImmediate(r));
   assert.is(failure, null);
   assert.is(received.length, sent.length);
@@ -52,21 +130,24 @@ test('masked (client) messages: mask bit and key set, payload masked with it, an
   const keys = new Set();
   let at = 0;
   for (const data of sent) {
-    assert.is(chunks[0][at], 0x82);
-    assert.is(chunks[0][at + 1] & 0x80, 0x80);
+    assert.is(wire[at], 0x82);
+    assert.is(wire[at + 1] & 0x80, 0x80);
     const h = headerSize(data.length, true);
-    keys.add(chunks[0].subarray(at + h - 4, at + h).toString('hex'));
+    keys.add(wire.subarray(at + h - 4, at + h).toString('hex'));
     at += h + data.length;
   }
-  assert.is(at, chunks[0].length);
+  assert.is(at, wire.length);
   assert.ok(keys.size > sent.length / 2, 'masking keys come from the random pool');
 });
 
-test('a masked payload leaves the caller’s buffer unchanged', () => {
-  const data = bytes(300, 9);
-  const copy = Buffer.from(data);
-  encodeMessages([data], true);
-  assert.equal(data, copy);
+test('masking leaves the caller’s buffers unchanged', () => {
+  const args = frameArgs(300);
+  const copy = Buffer.from(args[3]);
+  written(true, (e) => {
+    e.frame(...args);
+    e.message(args[3]);
+  });
+  assert.equal(args[3], copy);
 });
 
 test.run();

@@ -4,8 +4,8 @@ import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import { QrpcError } from '../../protocol/errors.js';
 import { MessageInput, type MessageInputOwner } from '../../transport/message-input.js';
-import { MessageOutput, frameMessage } from '../../transport/message-output.js';
-import { encodeMessages } from './message-frames.js';
+import { MessageOutput, forEachFrame } from '../../transport/message-output.js';
+import { MessageEncoder } from './message-frames.js';
 import { WRITE_CLOSED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../../transport/types.js';
 
 /** WebSocket close codes (RFC 6455 §7.4.1) this overlay sends. */
@@ -28,8 +28,9 @@ const nextTick = process.nextTick;
  * One qrpc connection carried by a `ws` WebSocket. Inbound binary messages
  * are one byte stream for the frame parser (a message may hold several frames
  * or part of one, as Go's receiver allows); outbound, every frame is one
- * binary message (as Go sends), the tick's messages encoded here into one
- * socket write (ws keeps the handshake, the receiver and control frames).
+ * binary message (as Go sends), encoded here as it is written so the tick's
+ * messages leave in one socket write (ws keeps the handshake, the receiver
+ * and control frames).
  */
 export class WsConnection implements TransportConnection, MessageInputOwner {
   closed = false;
@@ -41,8 +42,10 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   private readonly input: MessageInput;
   private handler: ConnectionHandler | null = null;
   private closeError: QrpcError | null = null;
-  /** Frames queued this tick, one message each, and the high-water bookkeeping. */
+  /** The high-water bookkeeping and the once-per-tick flush of what `encoder` holds. */
   private readonly output: MessageOutput;
+  /** This tick's messages, encoded for the socket. */
+  private readonly encoder: MessageEncoder;
   private writeTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   /** socket.bytesRead at the last ping: the peer is alive when it grew (a pong, data, part of a large message). */
@@ -52,17 +55,15 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  /** Client messages are masked (RFC 6455 §5.3); a server's are not. */
-  private readonly masked: boolean;
-
   constructor(ws: WebSocket, options: SocketOptions, role: 'client' | 'server') {
     this.ws = ws;
-    this.masked = role === 'client';
     this.options = options;
     this.input = new MessageInput(options, this);
     this.output = new MessageOutput(ws, options.highWaterMark, nextTick, this.flush);
-    // ws keeps its net.Socket here; it is needed for pause/resume, corking, drain and addresses (ws has no API for them).
+    // ws keeps its net.Socket here; it is needed for pause/resume, writes, drain and addresses (ws has no API for them).
     this.socket = (ws as unknown as { _socket: Socket })._socket;
+    // Client messages are masked (RFC 6455 §5.3); a server's are not.
+    this.encoder = new MessageEncoder(role === 'client', this.socket);
     const s = this.socket;
     this.remoteAddress = s.remoteAddress ?? '';
     this.remotePort = s.remotePort ?? 0;
@@ -187,28 +188,22 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
 
   writeFrame(requestId: bigint, flags: number, cmd: number, payload: Buffer): WriteResult {
     if (this.refusesWrites()) return WRITE_CLOSED;
-    // One buffer per frame: each becomes exactly one binary message (ws would copy a masked client frame anyway).
-    return this.output.queue(frameMessage(requestId, flags, cmd, payload));
+    return this.output.count(this.encoder.frame(requestId, flags, cmd, payload));
   }
 
   /** Bytes that already are encoded frames: split at frame boundaries so each still leaves as one message. */
   writeRaw(bytes: Buffer): WriteResult {
     if (this.refusesWrites()) return WRITE_CLOSED;
-    return this.output.queueFrames(bytes);
+    let size = 0;
+    forEachFrame(bytes, (frame) => (size += this.encoder.message(frame)));
+    return this.output.count(size);
   }
 
   private readonly flush = (): void => {
-    const pending = this.output.take();
-    if (pending.length === 0 || this.closed) return;
-    const chunks = encodeMessages(pending, this.masked);
-    const socket = this.socket;
-    if (chunks.length === 1) socket.write(chunks[0]);
-    else {
-      socket.cork();
-      for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]);
-      socket.uncork();
-    }
-    if (socket.writableNeedDrain) this.armWriteTimer();
+    this.output.taken();
+    if (this.closed) return;
+    if (!this.encoder.writeTo()) return;
+    if (this.socket.writableNeedDrain) this.armWriteTimer();
     this.checkDrain();
   };
 
@@ -289,6 +284,7 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   private markClosed(): void {
     this.closed = true;
     this.output.clear();
+    this.encoder.clear();
     this.input.close();
     if (this.writeTimer !== null) clearTimeout(this.writeTimer);
     if (this.pingTimer !== null) clearInterval(this.pingTimer);

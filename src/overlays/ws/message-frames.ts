@@ -1,13 +1,15 @@
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
-import { TRANSPORT_COPY_LIMIT } from '../../transport/types.js';
+import { HEADER_SIZE, copyInto, writeHeader, writeHeaderView } from '../../protocol/frame.js';
+import { COPY_LIMIT, sharedArena } from '../../transport/arena.js';
 
 /**
- * The data-message half of a WebSocket sender (RFC 6455 §5.2): the frames one
- * tick queued, each as one unfragmented binary message, encoded back to back
- * into one buffer so the tick leaves in one socket write. `ws` stays in charge
- * of the upgrade, the receiver and control frames (ping, pong, close); its
- * per-message send path (two option objects, a header buffer and a corked
+ * The data-message half of a WebSocket sender (RFC 6455 §5.2): every qrpc
+ * frame one unfragmented binary message, encoded where it is written, header
+ * and all, into the thread's output arena, so a connection's messages of one
+ * tick are one contiguous range and leave in one socket write. `ws` stays in
+ * charge of the upgrade, the receiver and control frames (ping, pong, close);
+ * its per-message send path (two option objects, a header buffer and a corked
  * two-chunk write per message) is what this replaces, measured in
  * bench/README.md ("WebSocket output").
  */
@@ -21,7 +23,7 @@ export function headerSize(length: number, masked: boolean): number {
   return masked ? base + 4 : base;
 }
 
-function writeHeader(out: Buffer, at: number, length: number, masked: boolean): number {
+function writeMessageHeader(out: Buffer, at: number, length: number, masked: boolean): number {
   out[at] = OPCODE_BINARY_FIN;
   const maskBit = masked ? MASK_BIT : 0;
   if (length <= 125) {
@@ -59,67 +61,153 @@ function nextKey(out: Buffer, at: number): void {
   keyAt += 4;
 }
 
-/** Copies `data` to `out` at `at`, XORed with the 4-byte key just before it. */
-function copyMasked(data: Buffer, out: Buffer, at: number): void {
+/** XORs `n` bytes of `out` from `at` with the 4-byte key just before them (the payload is already in place). */
+function maskInPlace(out: Buffer, at: number, n: number): void {
   const k0 = out[at - 4]!;
   const k1 = out[at - 3]!;
   const k2 = out[at - 2]!;
   const k3 = out[at - 1]!;
-  const n = data.length;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    out[at + i] = data[i]! ^ k0;
-    out[at + i + 1] = data[i + 1]! ^ k1;
-    out[at + i + 2] = data[i + 2]! ^ k2;
-    out[at + i + 3] = data[i + 3]! ^ k3;
+  let i = at;
+  const end = at + n;
+  for (; i + 4 <= end; i += 4) {
+    out[i] ^= k0;
+    out[i + 1] ^= k1;
+    out[i + 2] ^= k2;
+    out[i + 3] ^= k3;
   }
-  for (; i < n; i++) out[at + i] = data[i]! ^ out[at - 4 + (i & 3)]!;
+  for (let k = 0; i < end; i++, k++) out[i] ^= out[at - 4 + k]!;
+}
+
+/** The part of net.Socket the encoder uses. */
+export interface MessageSocket {
+  readonly writableLength: number;
+  write(chunk: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
 }
 
 /**
- * The socket writes for `messages`: one buffer holding every message, except
- * that an unmasked payload of TRANSPORT_COPY_LIMIT bytes or more is passed by
- * reference after its header (a server does not copy large payloads; a
- * client must, to mask them).
+ * One connection's outbound data messages, in order: ranges of the shared
+ * arena and, for a server, large payloads by reference after a header of
+ * their own (a client copies every payload: it has to mask it).
  */
-export function encodeMessages(messages: readonly Buffer[], masked: boolean): Buffer[] {
-  const chunks: Buffer[] = [];
-  let from = 0;
-  while (from < messages.length) {
-    // Messages [from, to) go into one buffer; messages[to], when it is a large unmasked one, goes by reference.
-    let to = from;
-    let size = 0;
-    while (to < messages.length) {
-      const n = messages[to]!.length;
-      if (!masked && n >= TRANSPORT_COPY_LIMIT) {
-        size += headerSize(n, false);
-        break;
-      }
-      size += headerSize(n, masked) + n;
-      to++;
-    }
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (let i = from; i < to; i++) {
-      const data = messages[i]!;
-      at = writeHeader(out, at, data.length, masked);
-      if (masked) {
-        nextKey(out, at);
-        at += 4;
-        copyMasked(data, out, at);
-      } else {
-        data.copy(out, at);
-      }
-      at += data.length;
-    }
-    if (to < messages.length) {
-      writeHeader(out, at, messages[to]!.length, false);
-      chunks.push(out, messages[to]!);
-      from = to + 1;
-    } else {
-      chunks.push(out);
-      from = to;
-    }
+export class MessageEncoder {
+  private readonly masked: boolean;
+  private readonly socket: MessageSocket;
+  /**
+   * Finished ranges and by-reference payloads, oldest first; empty in the
+   * common tick of one range. The same array for the connection's life: one
+   * replaced per tick would, once promoted, keep the next tick's young
+   * buffers alive through scavenges after it is dropped (measured: bench/README.md).
+   */
+  private readonly chunks: Buffer[] = [];
+  /** The arena range the next message may extend. */
+  private openArena: Buffer | null = null;
+  private openStart = 0;
+  private openEnd = 0;
+
+  /** `socket`: where writeTo() writes; what it still holds decides whether a finished range is copied out of the arena. */
+  constructor(masked: boolean, socket: MessageSocket) {
+    this.masked = masked;
+    this.socket = socket;
   }
-  return chunks;
+
+  /** One qrpc frame as one message; returns its size on the wire. */
+  frame(requestId: bigint, flags: number, cmd: number, payload: Buffer): number {
+    const frameLength = HEADER_SIZE + payload.length;
+    if (!this.masked && payload.length >= COPY_LIMIT) {
+      const h = headerSize(frameLength, false);
+      const head = Buffer.allocUnsafe(h + HEADER_SIZE);
+      writeMessageHeader(head, 0, frameLength, false);
+      writeHeader(head, h, payload.length, requestId, flags, cmd);
+      this.byReference(head, payload);
+      return h + frameLength;
+    }
+    const size = headerSize(frameLength, this.masked) + frameLength;
+    const at = this.frameStart(this.reserve(size), frameLength);
+    const buf = sharedArena.buf;
+    writeHeaderView(sharedArena.view, at, payload.length, requestId, flags, cmd);
+    if (payload.length > 0) copyInto(payload, buf, at + HEADER_SIZE);
+    if (this.masked) maskInPlace(buf, at, frameLength);
+    return size;
+  }
+
+  /** Bytes that already are an encoded frame (or the trailing part of one) as one message; returns its size on the wire. */
+  message(data: Buffer): number {
+    const n = data.length;
+    if (!this.masked && n >= COPY_LIMIT) {
+      const head = Buffer.allocUnsafe(headerSize(n, false));
+      writeMessageHeader(head, 0, n, false);
+      this.byReference(head, data);
+      return head.length + n;
+    }
+    const size = headerSize(n, this.masked) + n;
+    const at = this.frameStart(this.reserve(size), n);
+    if (n > 0) copyInto(data, sharedArena.buf, at);
+    if (this.masked) maskInPlace(sharedArena.buf, at, n);
+    return size;
+  }
+
+  /** Writes what is queued to the socket, in order: one write, or one corked batch; false when nothing was queued. */
+  writeTo(): boolean {
+    const socket = this.socket;
+    const chunks = this.chunks;
+    if (chunks.length === 0) {
+      if (this.openArena === null) return false;
+      socket.write(this.openArena.subarray(this.openStart, this.openEnd));
+      this.openArena = null;
+      return true;
+    }
+    this.closeRange();
+    socket.cork();
+    for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
+    socket.uncork();
+    chunks.length = 0;
+    return true;
+  }
+
+  clear(): void {
+    this.chunks.length = 0;
+    this.openArena = null;
+  }
+
+  /** Writes the message header at `offset` of the arena (and a client's masking key); returns where the message's bytes go. */
+  private frameStart(offset: number, length: number): number {
+    const buf = sharedArena.buf;
+    const at = writeMessageHeader(buf, offset, length, this.masked);
+    if (!this.masked) return at;
+    nextKey(buf, at);
+    return at + 4;
+  }
+
+  private reserve(size: number): number {
+    const offset = sharedArena.reserve(size);
+    const buf = sharedArena.buf;
+    if (this.openArena === buf && this.openEnd === offset) this.openEnd = offset + size;
+    else {
+      this.closeRange();
+      this.openArena = buf;
+      this.openStart = offset;
+      this.openEnd = offset + size;
+    }
+    return offset;
+  }
+
+  private byReference(head: Buffer, payload: Buffer): void {
+    this.closeRange();
+    this.chunks.push(head, payload);
+  }
+
+  /**
+   * Output the socket could not pass on yet waits for a peer that may never
+   * read: a view would keep a whole 64 KiB arena alive for a few bytes, so a
+   * backed-up socket gets a copy of its own.
+   */
+  private closeRange(): void {
+    if (this.openArena === null) return;
+    const range = this.openArena.subarray(this.openStart, this.openEnd);
+    this.chunks.push(this.socket.writableLength > 0 ? Buffer.from(range) : range);
+    this.openArena = null;
+  }
 }
+

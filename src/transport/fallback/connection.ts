@@ -6,7 +6,7 @@ import { FrameParser } from '../../protocol/parser.js';
 import { HEADER_SIZE, writeHeader, writeHeaderView, copyInto } from '../../protocol/frame.js';
 import { QrpcError, type ErrorCode } from '../../protocol/errors.js';
 import { WRITE_CLOSED, WRITE_FULL, WRITE_QUEUED, type ConnectionHandler, type SocketOptions, type TransportConnection, type WriteResult } from '../types.js';
-import { COPY_LIMIT, sharedArena } from './arena.js';
+import { COPY_LIMIT, sharedArena } from '../arena.js';
 
 /** Read once: the process object is in dictionary mode, so `process.nextTick` is a slow lookup on every write. */
 const nextTick = process.nextTick;
@@ -65,8 +65,14 @@ export class FallbackConnection implements TransportConnection {
   private readTimeoutMs: number;
   private handler: ConnectionHandler | null = null;
   private closeError: QrpcError | null = null;
-  /** Ranges and payloads queued this tick, in order. */
+  /**
+   * Ranges and payloads queued this tick, in order (empty in the common tick
+   * of one range), and the array the flush just wrote from: the two swap, so
+   * no array is replaced per tick (a replaced one, once promoted, keeps the
+   * next tick's young buffers alive through scavenges: bench/README.md).
+   */
   private pending: Buffer[] = [];
+  private flushed: Buffer[] = [];
   /** The open range in the shared arena that the next frame may extend. */
   private openArena: Buffer | null = null;
   private openStart = 0;
@@ -263,7 +269,8 @@ export class FallbackConnection implements TransportConnection {
     this.closeRange();
     const pending = this.pending;
     if (pending.length === 0 || this.closed) return;
-    this.pending = [];
+    this.pending = this.flushed;
+    this.flushed = pending;
     this.queuedBytes = 0;
     let accepted: boolean;
     if (pending.length === 1) {
@@ -274,6 +281,7 @@ export class FallbackConnection implements TransportConnection {
       accepted = this.socket.write(pending[pending.length - 1]);
       this.socket.uncork();
     }
+    pending.length = 0;
     if (!accepted) this.awaitDrain();
     // The kernel may take a burst whole: then no 'drain' event comes, and a writer waiting above the mark is released here.
     else if (this.wantDrain) this.onSocketDrain();
@@ -393,7 +401,7 @@ export class FallbackConnection implements TransportConnection {
 
   private markClosed(): void {
     this.closed = true;
-    this.pending = [];
+    this.pending.length = 0;
     this.openArena = null;
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     if (this.writeTimer !== null) clearTimeout(this.writeTimer);

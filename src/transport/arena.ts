@@ -1,7 +1,7 @@
 // Node's Buffer and process globals are accessors: module bindings skip a getter call per use on the hot paths.
 import { Buffer } from 'node:buffer';
 /**
- * Output arena shared by all fallback connections of a thread. Frames written
+ * Output arena shared by the connections of a thread (TCP fallback and the WebSocket overlay). Frames written
  * during one tick are encoded back to back into the current arena; a
  * connection's consecutive frames form one contiguous range, so a burst on one
  * connection leaves as one socket write and a frame to each of many
@@ -37,4 +37,4 @@ export class Arena {
 export const sharedArena = new Arena();
 
 /** Payloads at least this big are referenced, not copied (the seam's contract). */
-export { TRANSPORT_COPY_LIMIT as COPY_LIMIT } from '../types.js';
+export { TRANSPORT_COPY_LIMIT as COPY_LIMIT } from './types.js';
