@@ -19,8 +19,8 @@ export { jsonMarshaller, type Marshaller } from './services/marshal.js';
 export { pipe, pipeHandler, PipeSender, PipeReceiver, type Pipe, type PipeMessage, type PipeOptions, type OpenPipeOptions, type SendOptions, type StreamInitiator } from './services/pipe/index.js';
 export * from './services/typed/index.js';
 // Cluster (issue 10, broker part): server.cluster, the broker seam, the Redis broker.
-export { Cluster, type IdLocation } from './cluster/cluster.js';
-export type { Broker, BrokerPush, LocalNode, IdClaim, PushToIdsReport, FanOutReport, RemotePushReport } from './cluster/broker.js';
+export { Cluster, type IdLocation } from './server/cluster/cluster.js';
+export type { Broker, BrokerPush, LocalNode, IdClaim, PushToIdsReport, FanOutReport, RemotePushReport } from './server/cluster/broker.js';
 export { redisBroker, type RedisBrokerOptions } from './cluster/redis/index.js';
 // cluster/restart (issue 10, workers part): graceful restart by handing listening sockets to a new process.
 export { GracefulRestart, type GracefulRestartOptions } from './cluster/restart/graceful-restart.js';

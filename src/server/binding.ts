@@ -6,7 +6,7 @@ import type { ListenOptions, Transport, TransportName, TransportConnection, Tran
 import { Flags } from '../protocol/flags.js';
 import { assertCmd } from '../protocol/cmd.js';
 import { DEFAULT_MAX_FRAME_SIZE, MIN_LENGTH, describeValue, encodeFrame, toPayload, type PayloadInput } from '../protocol/frame.js';
-import type { BrokerPush } from '../cluster/broker.js';
+import type { BrokerPush } from './cluster/broker.js';
 import { kConnectionClosed, kIdBound } from './internal.js';
 import { DEFAULT_SOCKET_OPTIONS, socketOptionsFrom } from '../transport/types.js';
 import { parseAddress } from '../util/address.js';

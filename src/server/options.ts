@@ -7,7 +7,7 @@ import type { HostPort } from '../util/address.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { TlsServerOptions } from '../transport/types.js';
 import type { WsServerOverlay } from '../overlays/ws/options.js';
-import type { Broker } from '../cluster/broker.js';
+import type { Broker } from './cluster/broker.js';
 import type { MetricsHooks } from '../core/metrics-hooks.js';
 
 /** One listening address with its handler and limits (Go's ServerBinding). Durations in ms; 0 disables a limit. */

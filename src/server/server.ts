@@ -6,7 +6,7 @@ import { Binding } from './binding.js';
 import { kSession, type ConnectionInfo } from './connection-info.js';
 import { idList } from './id-list.js';
 import { kBindingAt, kStart, kStop } from './internal.js';
-import { Cluster } from '../cluster/cluster.js';
+import { Cluster } from './cluster/cluster.js';
 import { EventEmitter } from 'node:events';
 import { ServerEventRelay, kServerEvents, type ServerEventMap } from './server-events.js';
 import { healthOf, type ServerHealth } from './health.js';

@@ -20,6 +20,8 @@ import { startBrowserEnv, SCHEMES } from './harness.mjs';
 
 const CHUNK = 64 * 1024;
 const CLIENT_MARK = 256 * 1024;
+// The test's premise, not a result: one frame alone stays below the mark, so only bufferedAmount can make a write wait.
+if (16 + CHUNK >= CLIENT_MARK) throw new Error('CHUNK must leave one frame below CLIENT_MARK');
 const SERVER_MARK = 64 * 1024;
 /** Frames the page writes after the server reads again, so writes keep flowing after the wait. */
 const AFTER = 32;
@@ -170,8 +172,7 @@ async function checkWaitAndDelivery(scheme) {
   assert.is(stuck.issued, stuck.settled + 1, 'exactly one write waiting');
   // Nothing waits in the page's own queue: every frame queued so far went to send() ...
   assert.is(stuck.sentBytes, stuck.frameBytes);
-  // ... and the waiting write was full only counting bufferedAmount: its frame alone is below the mark.
-  assert.ok(16 + CHUNK < CLIENT_MARK);
+  // ... and the waiting write was full only counting bufferedAmount (its frame alone is below the mark: see CHUNK).
   assert.ok(stuck.readsWhileQueueing.length > 0, 'the transport read bufferedAmount while queueing the write');
   assert.ok(
     stuck.readsWhileQueueing.some((b) => 16 + CHUNK + b > CLIENT_MARK),

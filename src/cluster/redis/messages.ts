@@ -1,4 +1,4 @@
-import type { BrokerPush } from '../broker.js';
+import type { BrokerPush } from '../../server/cluster/broker.js';
 
 /** What nodes send each other over Redis pub/sub. `seq` pairs a request with its acks on the sender's channel. */
 export type BrokerMessage =

@@ -1,6 +1,6 @@
 import { QrpcError } from '../../protocol/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
-import type { Broker, BrokerPush, FanOutReport, IdClaim, LocalNode, PushToIdsReport } from '../broker.js';
+import type { Broker, BrokerPush, FanOutReport, IdClaim, LocalNode, PushToIdsReport } from '../../server/cluster/broker.js';
 import { createBrokerClient, loadRedis, loadedRedis, type BrokerClient } from './client.js';
 import { AckTable, type AckOutcome } from './acks.js';
 import { decodeMessage, encodeMessage, pushOf, type Ack, type BrokerMessage } from './messages.js';

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:cluster';
 import { QrpcError } from '../../protocol/errors.js';
-import type { BrokerPush, FanOutReport, IdClaim, PushToIdsReport } from '../broker.js';
+import type { BrokerPush, FanOutReport, IdClaim, PushToIdsReport } from '../../server/cluster/broker.js';
 import { isBrokerEnvelope, type BrokerEnvelope, type HubRequest, type NodeRequest } from './broker-messages.js';
 import { PendingReplies } from './replies.js';
 

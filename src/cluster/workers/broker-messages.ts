@@ -4,7 +4,7 @@
  * primary (`ask`), the hub asks a worker's node (`node`), every question is
  * answered with `reply` carrying its sequence number.
  */
-import type { BrokerPush, IdClaim } from '../broker.js';
+import type { BrokerPush, IdClaim } from '../../server/cluster/broker.js';
 
 export type HubRequest =
   | { op: 'start'; nodeId: string; held: Array<{ bindingIndex: number; id: string; token: string }> }

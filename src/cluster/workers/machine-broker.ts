@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import { QrpcError } from '../../protocol/errors.js';
-import type { Broker, BrokerPush, FanOutReport, IdClaim, LocalNode, RemotePushReport } from '../broker.js';
+import type { Broker, BrokerPush, FanOutReport, IdClaim, LocalNode, RemotePushReport } from '../../server/cluster/broker.js';
 import { isBrokerEnvelope, type BrokerEnvelope, type HubRequest, type NodeRequest } from './broker-messages.js';
 import { PendingReplies } from './replies.js';
 

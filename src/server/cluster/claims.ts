@@ -1,4 +1,4 @@
-import type { ConnectionInfo } from '../server/connection-info.js';
+import type { ConnectionInfo } from '../connection-info.js';
 
 interface Claim {
   readonly token: string;

@@ -1,10 +1,10 @@
-import { QrpcError } from '../protocol/errors.js';
-import { describeValue, type PayloadInput } from '../protocol/frame.js';
-import type { Logger } from '../core/logger.js';
-import { ConnectionInfo } from '../server/connection-info.js';
-import { idList } from '../server/id-list.js';
-import { kBindingAt, kConnectionClosed, kIdBound, kStart, kStop } from '../server/internal.js';
-import type { Server } from '../server/server.js';
+import { QrpcError } from '../../protocol/errors.js';
+import { describeValue, type PayloadInput } from '../../protocol/frame.js';
+import type { Logger } from '../../core/logger.js';
+import { ConnectionInfo } from '../connection-info.js';
+import { idList } from '../id-list.js';
+import { kBindingAt, kConnectionClosed, kIdBound, kStart, kStop } from '../internal.js';
+import type { Server } from '../server.js';
 import type { Broker, FanOutReport, PushToIdsReport } from './broker.js';
 import { ClaimBook } from './claims.js';
 import { ClusterLocalNode } from './local-node.js';

@@ -1,7 +1,7 @@
-import type { Logger } from '../core/logger.js';
-import type { Binding } from '../server/binding.js';
-import { kBindingAt } from '../server/internal.js';
-import type { Server } from '../server/server.js';
+import type { Logger } from '../../core/logger.js';
+import type { Binding } from '../binding.js';
+import { kBindingAt } from '../internal.js';
+import type { Server } from '../server.js';
 import type { BrokerPush, LocalNode } from './broker.js';
 import type { ClaimBook } from './claims.js';
 import type { RoomRegistry } from './rooms.js';
