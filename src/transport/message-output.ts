@@ -77,6 +77,15 @@ export class MessageOutput {
     return WRITE_QUEUED;
   }
 
+  /** The transport wrote straight to the socket (nothing was queued): only what the socket holds can pass the mark. */
+  wrote(): WriteResult {
+    if (this.queuedBytes + this.socket.bufferedAmount > this.highWaterMark) {
+      this.wantDrain = true;
+      return WRITE_FULL;
+    }
+    return WRITE_QUEUED;
+  }
+
   /** Bytes that already are encoded frames, one message per frame (a trailing partial frame as it is); the last result. */
   queueFrames(bytes: Buffer): WriteResult {
     let result: WriteResult = WRITE_QUEUED;

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Sender, Receiver } from 'ws';
-import { MessageEncoder, headerSize } from '../../dist/overlays/ws/message-frames.js';
+import { MessageEncoder, headerSize, serverMessages } from '../../dist/overlays/ws/message-frames.js';
 import { encodeFrame } from '../../dist/protocol/frame.js';
 
 const SIZES = [0, 1, 16, 125, 126, 127, 1000, 0xffff, 0x10000, 16 * 1024 - 1, 16 * 1024, 200_000];
@@ -98,10 +98,35 @@ test('messages of interleaved connections each leave as their own range, in orde
 test('a backed-up socket gets its output copied out of the shared arena', () => {
   const [view] = written(false, (e) => e.frame(...frameArgs(5)));
   assert.is(view.buffer.byteLength, 64 * 1024, 'an idle socket writes a view of the arena');
-  // The range is finished by a large frame while the socket holds earlier output.
+  const [alone] = written(false, (e) => e.frame(...frameArgs(5)), 1);
+  assert.ok(alone.buffer !== view.buffer, 'the tick\'s one range: a copy, not a view of the arena');
+  assert.equal(alone, wsUnmasked(encodeFrame(...frameArgs(5))));
+  // A range finished early, by a large frame, while the socket holds earlier output.
   const [chunk] = written(false, (e) => { e.frame(...frameArgs(5)); e.frame(...frameArgs(16 * 1024)); }, 1);
-  assert.ok(chunk.buffer !== view.buffer, 'a copy, not a view of the arena');
+  assert.ok(chunk.buffer !== view.buffer, 'a finished range: a copy, not a view of the arena');
   assert.equal(chunk, wsUnmasked(encodeFrame(...frameArgs(5))));
+});
+
+test('a broadcast\'s messages are built once: one message per frame, the bytes ws frames, large frames by reference', () => {
+  const frames = [encodeFrame(...frameArgs(1)), encodeFrame(...frameArgs(300)), encodeFrame(...frameArgs(16 * 1024)), encodeFrame(...frameArgs(2))];
+  const messages = serverMessages(Buffer.concat(frames));
+  assert.is(messages.length, 3, 'small frames in one buffer (with the large frame\'s header), the large frame, the last small one');
+  assert.is(messages[1].length, frames[2].length);
+  assert.equal(messages[1], frames[2]);
+  assert.equal(Buffer.concat(messages), Buffer.concat(frames.map(wsUnmasked)));
+});
+
+test('shared messages leave at once when nothing is queued, else after what is, in order', () => {
+  const shared = serverMessages(encodeFrame(...frameArgs(7)));
+  const s = socket();
+  const encoder = new MessageEncoder(false, s);
+  assert.ok(encoder.shared(shared), 'written now');
+  assert.ok(s.writes[0] === shared[0], 'the shared buffer itself');
+  encoder.frame(...frameArgs(8));
+  assert.not.ok(encoder.shared(shared), 'queued behind the frame already queued');
+  assert.is(s.writes.length, 1);
+  encoder.writeTo();
+  assert.equal(Buffer.concat(s.writes.slice(1)), Buffer.concat([frameArgs(8), frameArgs(7)].map((a) => wsUnmasked(encodeFrame(...a)))));
 });
 
 test('masked (client) messages: mask bit and key set, payload masked with it, and ws receives the original messages', async () => {

@@ -46,6 +46,7 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   private readonly output: MessageOutput;
   /** This tick's messages, encoded for the socket. */
   private readonly encoder: MessageEncoder;
+  private readonly masked: boolean;
   private writeTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   /** socket.bytesRead at the last ping: the peer is alive when it grew (a pong, data, part of a large message). */
@@ -63,7 +64,8 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
     // ws keeps its net.Socket here; it is needed for pause/resume, writes, drain and addresses (ws has no API for them).
     this.socket = (ws as unknown as { _socket: Socket })._socket;
     // Client messages are masked (RFC 6455 §5.3); a server's are not.
-    this.encoder = new MessageEncoder(role === 'client', this.socket);
+    this.masked = role === 'client';
+    this.encoder = new MessageEncoder(this.masked, this.socket);
     const s = this.socket;
     this.remoteAddress = s.remoteAddress ?? '';
     this.remotePort = s.remotePort ?? 0;
@@ -197,6 +199,19 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
     let size = 0;
     forEachFrame(bytes, (frame) => (size += this.encoder.message(frame)));
     return this.output.count(size);
+  }
+
+  /** True for a server's connection: its messages are unmasked, so a broadcast's can be built once for all (serverMessages). */
+  get sharesMessages(): boolean {
+    return !this.masked;
+  }
+
+  /** A broadcast's messages, built once by serverMessages(`size` bytes on the wire): no copy, and no flush to wait for when nothing is queued. */
+  writeShared(messages: readonly Buffer[], size: number): WriteResult {
+    if (this.refusesWrites()) return WRITE_CLOSED;
+    if (!this.encoder.shared(messages)) return this.output.count(size);
+    if (this.socket.writableNeedDrain) this.armWriteTimer();
+    return this.output.wrote();
   }
 
   private readonly flush = (): void => {

@@ -3,6 +3,8 @@ import { WRITE_CLOSED, type ConnectOptions, type ListenOptions, type Transport, 
 import { resolveServerOverlay, DEFAULT_WS_PATH, type WsServerOverlay } from './options.js';
 import { listenWs, type HttpServerFactory } from './listen.js';
 import { connectWs } from './connect.js';
+import { WsConnection } from './connection.js';
+import { serverMessages } from './message-frames.js';
 
 export type { WsServerOverlay, WsClientOverlay } from './options.js';
 export { DEFAULT_WS_PATH } from './options.js';
@@ -31,8 +33,22 @@ export function wsClientTransport(path: string): Transport {
   };
 }
 
+/** A server's connections share one encoding of the messages (unmasked: the same bytes for every peer); a client's mask their own. */
 function broadcast(conns: Iterable<TransportConnection>, bytes: Buffer): number {
   let n = 0;
-  for (const conn of conns) if (!conn.closed && conn.writeRaw(bytes) !== WRITE_CLOSED) n++;
+  let messages: Buffer[] | null = null;
+  let size = 0;
+  for (const conn of conns) {
+    if (conn.closed) continue;
+    let result;
+    if (conn instanceof WsConnection && conn.sharesMessages) {
+      if (messages === null) {
+        messages = serverMessages(bytes);
+        for (const m of messages) size += m.length;
+      }
+      result = conn.writeShared(messages, size);
+    } else result = conn.writeRaw(bytes);
+    if (result !== WRITE_CLOSED) n++;
+  }
   return n;
 }

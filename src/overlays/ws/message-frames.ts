@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import { HEADER_SIZE, copyInto, writeHeader, writeHeaderView } from '../../protocol/frame.js';
 import { COPY_LIMIT, sharedArena } from '../../transport/arena.js';
+import { forEachFrame } from '../../transport/message-output.js';
 
 /**
  * The data-message half of a WebSocket sender (RFC 6455 §5.2): every qrpc
@@ -76,6 +77,43 @@ function maskInPlace(out: Buffer, at: number, n: number): void {
     out[i + 3] ^= k3;
   }
   for (let k = 0; i < end; i++, k++) out[i] ^= out[at - 4 + k]!;
+}
+
+/**
+ * Encoded frames as the unmasked messages a server sends, built once for
+ * every connection of a broadcast: the small ones back to back in one
+ * buffer, a large one by reference after its own header.
+ */
+export function serverMessages(bytes: Buffer): Buffer[] {
+  const frames: Buffer[] = [];
+  forEachFrame(bytes, (frame) => frames.push(frame));
+  const chunks: Buffer[] = [];
+  let from = 0;
+  while (from < frames.length) {
+    let to = from;
+    let size = 0;
+    while (to < frames.length && frames[to]!.length < COPY_LIMIT) {
+      size += headerSize(frames[to]!.length, false) + frames[to]!.length;
+      to++;
+    }
+    const large = to < frames.length ? frames[to]! : null;
+    const out = Buffer.allocUnsafe(size + (large === null ? 0 : headerSize(large.length, false)));
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      at = writeMessageHeader(out, at, frames[i]!.length, false);
+      copyInto(frames[i]!, out, at);
+      at += frames[i]!.length;
+    }
+    if (large === null) {
+      chunks.push(out);
+      from = to;
+    } else {
+      writeMessageHeader(out, at, large.length, false);
+      chunks.push(out, large);
+      from = to + 1;
+    }
+  }
+  return chunks;
 }
 
 /** The part of net.Socket the encoder uses. */
@@ -154,8 +192,7 @@ export class MessageEncoder {
     const chunks = this.chunks;
     if (chunks.length === 0) {
       if (this.openArena === null) return false;
-      socket.write(this.openArena.subarray(this.openStart, this.openEnd));
-      this.openArena = null;
+      socket.write(this.takeRange());
       return true;
     }
     this.closeRange();
@@ -164,6 +201,27 @@ export class MessageEncoder {
     socket.uncork();
     chunks.length = 0;
     return true;
+  }
+
+  /**
+   * Messages built once for many connections (serverMessages): written at
+   * once when nothing is queued this tick, else queued after what is (the
+   * order stays). True when written.
+   */
+  shared(messages: readonly Buffer[]): boolean {
+    if (this.openArena === null && this.chunks.length === 0) {
+      const socket = this.socket;
+      if (messages.length === 1) socket.write(messages[0]!);
+      else {
+        socket.cork();
+        for (let i = 0; i < messages.length; i++) socket.write(messages[i]!);
+        socket.uncork();
+      }
+      return true;
+    }
+    this.closeRange();
+    for (let i = 0; i < messages.length; i++) this.chunks.push(messages[i]!);
+    return false;
   }
 
   clear(): void {
@@ -204,10 +262,13 @@ export class MessageEncoder {
    * backed-up socket gets a copy of its own.
    */
   private closeRange(): void {
-    if (this.openArena === null) return;
-    const range = this.openArena.subarray(this.openStart, this.openEnd);
-    this.chunks.push(this.socket.writableLength > 0 ? Buffer.from(range) : range);
+    if (this.openArena !== null) this.chunks.push(this.takeRange());
+  }
+
+  private takeRange(): Buffer {
+    const range = this.openArena!.subarray(this.openStart, this.openEnd);
     this.openArena = null;
+    return this.socket.writableLength > 0 ? Buffer.from(range) : range;
   }
 }
 
