@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeFrame, requestIdOf } from '../../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MiB = 1024 * 1024;
@@ -240,4 +241,53 @@ export async function waitFor(pred, ms, what) {
     await delay(5);
   }
   return true;
+}
+
+/** The slow-reader requests: `n` frames to the 4 KiB echo (cmd 1), ids 2i+1, payload = index and 0xc0ffee. */
+export function echoRequests(n, flags) {
+  const frames = [];
+  for (let i = 0; i < n; i++) {
+    const p = Buffer.alloc(8);
+    p.writeUInt32BE(i, 0);
+    p.writeUInt32BE(0xc0ffee, 4);
+    frames.push(encodeFrame(BigInt(2 * i + 1), flags, 1, p));
+  }
+  return frames;
+}
+
+/**
+ * Checks and counts the echo's answers to echoRequests(n): `frame` takes each
+ * parsed answer (a FrameParser callback); `state` has count, bad, dup and
+ * closed; all() waits until every answer is accounted for or the peer closed.
+ */
+export function echoAnswers(n) {
+  const seen = new Uint8Array(n);
+  const state = { count: 0, dup: 0, bad: 0, closed: false };
+  const waiters = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  return {
+    state,
+    frame(hi, lo, flags, cmd, payload) {
+      const id = requestIdOf(hi, lo);
+      const i = Number((id - 1n) / 2n);
+      const ok = cmd === 1 && flags === 0 && payload.length === 4096 && id % 2n === 1n && i < n && payload.readUInt32BE(0) === i && payload.readUInt32BE(4) === 0xc0ffee && payload[4095] === 0x61;
+      if (!ok) state.bad++;
+      else if (seen[i]) state.dup++;
+      else {
+        seen[i] = 1;
+        state.count++;
+      }
+    },
+    /** Call after each batch of frames. */
+    wake,
+    close() {
+      state.closed = true;
+      wake();
+    },
+    async all() {
+      while (state.count + state.bad + state.dup < n && !state.closed) await new Promise((r) => waiters.push(r));
+    },
+  };
 }
