@@ -245,6 +245,13 @@ function rssBytes(pid) {
   return Number(m[1]) * 1024;
 }
 
+/** CPU seconds (user + system) a process used so far, from /proc (clock ticks of 1/100 s, Linux's USER_HZ). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- one run
@@ -314,13 +321,22 @@ async function runOnce(name, scName, p, opts, onStarted) {
         pushedTo: count, conns: p.conns,
       };
     }
+    // Which side a gateway cell spends its CPU on: both share the machine's cores, so a costlier client lowers the cell too.
+    // (A client exits right after its result: it reports its own CPU; the server's is read here.)
+    const serverCpu0 = cpuSeconds(server.pid);
     for (const cl of clients) cl.send('go');
     const limitMs = scName === 'gateway-10k' ? p.durationMs + 30_000 : 180_000;
     const rs = await results(limitMs);
+    const serverCpu = cpuSeconds(server.pid) - serverCpu0;
     const errors = rs.reduce((a, r) => a + (r.errors || 0), 0);
     if (errors) throw new Error(`${errors} wrong answers`);
     if (scName === 'gateway-10k') {
-      return { value: rs.reduce((a, r) => a + r.value, 0), requests: rs.reduce((a, r) => a + r.count, 0), conns: p.conns };
+      const requests = rs.reduce((a, r) => a + r.count, 0);
+      const clientCpuUs = rs.reduce((a, r) => a + (r.cpuUs ?? NaN), 0);
+      return {
+        value: rs.reduce((a, r) => a + r.value, 0), requests, conns: p.conns,
+        serverCpuUsPerRequest: (1e6 * serverCpu) / requests, clientCpuUsPerRequest: clientCpuUs / requests,
+      };
     }
     if (scName === 'latency-1inflight') return { value: rs[0].p50, p99: rs[0].p99 };
     return { value: rs[0].value };
@@ -358,6 +374,7 @@ function table(results, scenarios, contenders, opts) {
       }
       const notes = [];
       if (r.p99 != null) notes.push(`p99 ${fmt(r.p99)} µs`);
+      if (r.serverCpuUsPerRequest != null) notes.push(`CPU µs/req: server ${fmt(r.serverCpuUsPerRequest)}, clients ${fmt(r.clientCpuUsPerRequest)}`);
       if (r.cpuUsPerRecipient != null) notes.push(`server CPU ${fmt(r.cpuUsPerRecipient)} µs/recipient (in pushAll call ${fmt(r.syncCpuUsPerRecipient)})`);
       if (r.failedRuns) notes.push(`${r.failedRuns} run(s) failed`);
       const ratio = base ? r.value / base.value : null;
@@ -474,6 +491,10 @@ async function main() {
       if (cell.runs[0].cpuUsPerRecipient != null) {
         r.cpuUsPerRecipient = median(cell.runs.map((x) => x.cpuUsPerRecipient));
         r.syncCpuUsPerRecipient = median(cell.runs.map((x) => x.syncCpuUsPerRecipient));
+      }
+      if (cell.runs[0].serverCpuUsPerRequest != null) {
+        r.serverCpuUsPerRequest = median(cell.runs.map((x) => x.serverCpuUsPerRequest));
+        r.clientCpuUsPerRequest = median(cell.runs.map((x) => x.clientCpuUsPerRequest));
       }
       if (cell.errors.length) { r.failedRuns = cell.errors.length; r.runErrors = cell.errors; }
       results.push(r);

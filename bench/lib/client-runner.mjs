@@ -113,6 +113,7 @@ export async function runClient(adapter) {
     result = { value: percentile(lat, 50), p50: percentile(lat, 50), p99: percentile(lat, 99), count: cfg.requests, errors };
   } else if (sc.startsWith('gateway')) {
     let stop = false, count = 0, errors = 0;
+    const cpu0 = process.cpuUsage();
     const timer = setTimeout(() => { stop = true; }, cfg.durationMs);
     await Promise.all(conns.map(async (c) => {
       while (!stop) {
@@ -124,7 +125,9 @@ export async function runClient(adapter) {
     }));
     clearTimeout(timer);
     const ms = cfg.durationMs; // completions are counted inside the window only
-    result = { value: count / (ms / 1000), count, ms, errors };
+    // This process's CPU over the window and the drain of its last calls (the harness reads the server's the same way).
+    const cpu = process.cpuUsage(cpu0);
+    result = { value: count / (ms / 1000), count, ms, errors, cpuUs: cpu.user + cpu.system };
   } else {
     throw new Error(`unknown scenario ${sc}`);
   }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,10 +198,16 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(mode, "gateway")) {
     target = 0; completed = 0; sent = 0;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     for (int i = 0; i < nc; i++) send_reqs(&cs[i], K);
     uint64_t t0 = mono_ns();
     loop_until(never, t0 + (uint64_t)dur * 1000000u);
-    printf("result {\"value\":%.1f,\"count\":%ld,\"ms\":%ld,\"errors\":%ld}\n", completed / (dur / 1000.0), completed, dur, errors);
+    getrusage(RUSAGE_SELF, &ru1);
+    /* CPU over the window, as the Node clients report it (cpuUs) */
+    long long cpu_us = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1000000LL
+                     + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+    printf("result {\"value\":%.1f,\"count\":%ld,\"ms\":%ld,\"errors\":%ld,\"cpuUs\":%lld}\n", completed / (dur / 1000.0), completed, dur, errors, cpu_us);
     return 0;
   }
   fprintf(stderr, "unknown mode %s\n", mode);
