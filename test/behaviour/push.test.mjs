@@ -38,6 +38,34 @@ test('pushAll reaches every connection of the binding with one encoded frame', a
   await server.shutdown({ timeoutMs: 200 });
 });
 
+test('a pushAll after a push queued in the same tick arrives after it, on every connection; then the next tick\'s pushAll', async () => {
+  const mux = new ServeMux();
+  let server;
+  mux.handle(2, async (w, req) => {
+    // Queued on this connection first; the broadcast, encoded once for all, must not overtake it here.
+    req.connection.push(2, 'own');
+    server.pushAll(0, 3, 'all');
+    await w.reply(req.requestId, 1, 'done');
+  });
+  const started = await startServer(mux);
+  server = started.server;
+  const got = [];
+  const conns = await clients(started.addr, 3, got);
+  try {
+    await until(() => server.stats(0).connections === 3, 'accepts');
+    assert.is((await conns[1].call(2, 'go')).payload.toString(), 'done');
+    await until(() => got.length === 4, 'pushes');
+    assert.equal(got.filter((g) => g[0] === 1).map((g) => g[3]), ['own', 'all'], 'the caller\'s connection: its own push first');
+    assert.equal(got.filter((g) => g[0] !== 1).map((g) => g[3]), ['all', 'all']);
+    assert.is(server.pushAll(0, 3, 'again'), 3);
+    await until(() => got.length === 7, 'second broadcast');
+    assert.equal(got.slice(4).map((g) => g[3]), ['again', 'again', 'again']);
+  } finally {
+    for (const c of conns) await c.close();
+    await server.shutdown({ timeoutMs: 200 });
+  }
+});
+
 test('pushToIds and walkConnByIds reach only the bound ids', async () => {
   const mux = new ServeMux();
   mux.handle(1, async (w, req) => {
