@@ -110,10 +110,14 @@ export class BrowserWsConnection implements TransportConnection, MessageInputOwn
     return this.output.queueFrames(bytes);
   }
 
+  private readonly send = (message: Buffer): void => this.ws.send(message);
+
   private readonly flush = (): void => {
-    const pending = this.output.take();
-    if (pending.length === 0 || this.closed) return;
-    for (let i = 0; i < pending.length; i++) this.ws.send(pending[i]);
+    if (this.closed) {
+      this.output.taken();
+      return;
+    }
+    if (this.output.flushTo(this.send) === 0) return;
     if (this.ws.bufferedAmount > 0 && this.options.writeTimeoutMs > 0 && this.writeTimer === null) {
       const ms = this.options.writeTimeoutMs;
       this.writeTimer = setTimeout(() => this.destroy(new QrpcError('ERR_WRITE_TIMEOUT', `output not taken for ${ms} ms`)), ms);

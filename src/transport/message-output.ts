@@ -33,7 +33,7 @@ export interface BufferedSocket {
  * backends count the socket's buffer).
  */
 export class MessageOutput {
-  private pending: Buffer[] = [];
+  private readonly pending: Buffer[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
   /** A write returned WRITE_FULL: onDrain() is owed once below the mark. */
@@ -70,14 +70,10 @@ export class MessageOutput {
       const defer = this.defer;
       defer(this.flush);
     }
-    if (this.queuedBytes + this.socket.bufferedAmount > this.highWaterMark) {
-      this.wantDrain = true;
-      return WRITE_FULL;
-    }
-    return WRITE_QUEUED;
+    return this.wrote();
   }
 
-  /** The transport wrote straight to the socket (nothing was queued): only what the socket holds can pass the mark. */
+  /** The transport wrote straight to the socket (nothing was queued), or queued: WRITE_FULL once above the mark. */
   wrote(): WriteResult {
     if (this.queuedBytes + this.socket.bufferedAmount > this.highWaterMark) {
       this.wantDrain = true;
@@ -93,12 +89,19 @@ export class MessageOutput {
     return result;
   }
 
-  /** The messages to send now; the queue starts empty again. */
-  take(): Buffer[] {
+  /**
+   * Hands the queued messages to `send` in order and returns how many; the
+   * queue starts empty again. The array is kept, not replaced per tick: a replaced one, once
+   * promoted, keeps the next tick's young buffers alive through scavenges
+   * (bench/README.md, "Young-generation survival").
+   */
+  flushTo(send: (message: Buffer) => void): number {
     const pending = this.pending;
-    this.pending = [];
+    const n = pending.length;
     this.taken();
-    return pending;
+    for (let i = 0; i < n; i++) send(pending[i]!);
+    pending.length = 0;
+    return n;
   }
 
   /** The flush took everything queued (for a transport that keeps its own encoded bytes and only count()s them). */
@@ -117,7 +120,7 @@ export class MessageOutput {
   }
 
   clear(): void {
-    this.pending = [];
+    this.pending.length = 0;
     this.queuedBytes = 0;
   }
 }

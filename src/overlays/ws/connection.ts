@@ -46,7 +46,6 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
   private readonly output: MessageOutput;
   /** This tick's messages, encoded for the socket. */
   private readonly encoder: MessageEncoder;
-  private readonly masked: boolean;
   private writeTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   /** socket.bytesRead at the last ping: the peer is alive when it grew (a pong, data, part of a large message). */
@@ -63,9 +62,7 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
     this.output = new MessageOutput(ws, options.highWaterMark, nextTick, this.flush);
     // ws keeps its net.Socket here; it is needed for pause/resume, writes, drain and addresses (ws has no API for them).
     this.socket = (ws as unknown as { _socket: Socket })._socket;
-    // Client messages are masked (RFC 6455 §5.3); a server's are not.
-    this.masked = role === 'client';
-    this.encoder = new MessageEncoder(this.masked, this.socket);
+    this.encoder = new MessageEncoder(role === 'client', this.socket);
     const s = this.socket;
     this.remoteAddress = s.remoteAddress ?? '';
     this.remotePort = s.remotePort ?? 0;
@@ -203,7 +200,7 @@ export class WsConnection implements TransportConnection, MessageInputOwner {
 
   /** True for a server's connection: its messages are unmasked, so a broadcast's can be built once for all (serverMessages). */
   get sharesMessages(): boolean {
-    return !this.masked;
+    return !this.encoder.masked;
   }
 
   /** A broadcast's messages, built once by serverMessages(`size` bytes on the wire): no copy, and no flush to wait for when nothing is queued. */

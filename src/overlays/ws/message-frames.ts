@@ -130,7 +130,8 @@ export interface MessageSocket {
  * their own (a client copies every payload: it has to mask it).
  */
 export class MessageEncoder {
-  private readonly masked: boolean;
+  /** A client's messages are masked (RFC 6455 §5.3); a server's are not. */
+  readonly masked: boolean;
   private readonly socket: MessageSocket;
   /**
    * Finished ranges and by-reference payloads, oldest first; empty in the
